@@ -1,0 +1,53 @@
+# Enfance: the two commands of the README.
+#   make run   sets everything up and serves the demo commune on http://127.0.0.1:8000
+#   make test  sets up and runs the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+export DJANGO_SETTINGS_MODULE ?= enfance.settings
+
+.PHONY: run test install install-test lint demo-db browser-deps clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 est nécessaire ($(PYTHON) introuvable)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(PIP) install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+install-test: $(TEST_STAMP)
+
+demo-db: $(STAMP)
+	@mkdir -p var/mail
+	DEBUG=1 $(PY) manage.py migrate --noinput -v 0
+	DEBUG=1 $(PY) manage.py createcachetable
+	DEBUG=1 $(PY) manage.py seed_demo --if-empty
+
+run: demo-db
+	@DEBUG=1 $(PY) manage.py demo_logins
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# Browser tests need Chromium (/usr/bin/chromium) and axe-core from npm (package-lock.json).
+browser-deps:
+	@if command -v npm >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then \
+		[ -d node_modules/axe-core ] || npm ci --silent --no-audit --no-fund; \
+	fi
+
+test: $(TEST_STAMP) browser-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var node_modules

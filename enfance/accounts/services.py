@@ -1,0 +1,62 @@
+import re
+import unicodedata
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from enfance.core import audit
+from enfance.core.mail import send_templated_email
+from enfance.core.models import AuditEntry
+
+from .models import User
+from .tokens import activation_token
+
+
+def suggest_username(family, guardian=None):
+    base = guardian.last_name if guardian else family.reference
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode().lower()
+    base = "famille." + (re.sub(r"[^a-z0-9]+", "-", base).strip("-") or family.reference.lower())
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def activation_path(user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("accounts:activate", args=[uid, activation_token.make_token(user)])
+
+
+@transaction.atomic
+def create_family_login(family, *, actor, username, email, guardian=None, send=True):
+    """A household login with no password yet; its owner sets one through the activation link."""
+    user = User(username=username, email=email, role=User.Role.FAMILY, family=family, guardian=guardian,
+                first_name=guardian.first_name if guardian else "", last_name=guardian.last_name if guardian else "")
+    user.set_unusable_password()
+    user.save()
+    audit.record(actor=actor, action=AuditEntry.Action.LOGIN_CREATED, obj=user, family=family,
+                 object_type="login", note=username)
+    if send:
+        send_activation(user, actor=actor)
+    return user
+
+
+def send_activation(user, *, actor):
+    send_templated_email(user.email, "accounts/email/activation.txt",
+                         {"user": user, "path": activation_path(user)})
+    audit.record(actor=actor, action=AuditEntry.Action.LOGIN_INVITED, obj=user, family=user.family,
+                 object_type="login", note=user.email)
+
+
+@transaction.atomic
+def create_staff_login(*, actor, username, email, role, first_name="", last_name=""):
+    user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name)
+    user.set_unusable_password()
+    user.save()
+    audit.record(actor=actor, action=AuditEntry.Action.LOGIN_CREATED, obj=user, object_type="login",
+                 note=f"{username} ({user.get_role_display()})")
+    send_templated_email(user.email, "accounts/email/activation.txt", {"user": user, "path": activation_path(user)})
+    return user

@@ -1,0 +1,69 @@
+"""The audit trail: one shared helper for every change to household records."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import models
+
+from enfance.core.fields import mask_iban
+from enfance.core.models import AuditEntry
+
+MASKED_FIELDS = {"iban": mask_iban}
+
+
+def display_value(instance, field):
+    """A value as a person reads it: choices by label, dates in French order, IBAN masked."""
+    value = getattr(instance, field.attname if isinstance(field, models.ForeignKey) else field.name)
+    if field.name in MASKED_FIELDS:
+        return MASKED_FIELDS[field.name](value)
+    if field.choices and value not in (None, ""):
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        return f"{value:.2f}".replace(".", ",")
+    if isinstance(field, models.FileField):
+        return value.name if value else ""
+    if value is None:
+        return ""
+    return str(value)
+
+
+def snapshot(instance, fields=None):
+    """{field name: display value} for the editable concrete fields of a record."""
+    if instance is None:
+        return {}
+    result = {}
+    for field in instance._meta.concrete_fields:
+        if field.primary_key or field.is_relation or not field.editable:
+            continue
+        if fields is not None and field.name not in fields:
+            continue
+        result[field.name] = display_value(instance, field)
+    return result
+
+
+def diff(before, after):
+    """{field: [old, new]} for the fields whose display value changed."""
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k, ""), after.get(k, "")] for k in keys if before.get(k, "") != after.get(k, "")}
+
+
+def field_labels(model):
+    return {f.name: str(f.verbose_name) for f in model._meta.concrete_fields}
+
+
+def record(*, actor, action, obj=None, family=None, child=None, changes=None, note="", object_type=None):
+    return AuditEntry.objects.create(
+        actor=actor if actor and actor.is_authenticated else None,
+        action=action,
+        family=family,
+        child=child,
+        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_id=str(obj.pk) if obj is not None and obj.pk else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        changes=changes or {},
+        note=note[:300],
+    )

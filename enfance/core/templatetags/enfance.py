@@ -1,0 +1,52 @@
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import date_format
+
+register = template.Library()
+NBSP, NARROW_NBSP = "\u00a0", "\u202f"
+
+
+@register.simple_tag
+def widget(field):
+    """The field's widget, with its help text and error linked by aria-describedby."""
+    ids = []
+    if field.help_text:
+        ids.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+    attrs = {}
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def euros(value):
+    if value in (None, ""):
+        return ""
+    value = Decimal(value).quantize(Decimal("0.01"))
+    whole, _, cents = f"{value:,.2f}".partition(".")
+    return whole.replace(",", NARROW_NBSP) + "," + cents + NBSP + "€"
+
+
+@register.filter
+def frdate(value):
+    return date_format(value, "d/m/Y") if value else ""
+
+
+@register.filter
+def display(instance, field_name):
+    """A model field's value as a person reads it (choices by label, yes/no, French dates)."""
+    from enfance.core.audit import display_value
+
+    if instance is None:
+        return ""
+    return display_value(instance, instance._meta.get_field(field_name))
+
+
+@register.filter
+def label(instance_or_model, field_name):
+    return instance_or_model._meta.get_field(field_name).verbose_name

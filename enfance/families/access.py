@@ -1,0 +1,61 @@
+"""One access helper per resource.
+
+A household reaches only its own objects: anything else answers 404, exactly
+like an object that does not exist. Staff reach every household.
+"""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from .models import AuthorizedPerson, Child, Family, Vaccination
+
+
+def children_of(family):
+    return Child.objects.filter(links__family=family)
+
+
+def get_child_for_family(family, child_id):
+    return get_object_or_404(children_of(family), pk=child_id)
+
+
+def get_authorized_person_for_family(family, child, person_id):
+    # Both the child and the household must match: your own child with
+    # another household's entry is a 404.
+    return get_object_or_404(AuthorizedPerson, pk=person_id, family=family, child=child)
+
+
+def get_vaccination_for_child(child, vaccination_id):
+    return get_object_or_404(Vaccination, pk=vaccination_id, child=child)
+
+
+def family_with_records(family_id, *, queryset=None):
+    """A household with everything its pages show, in a fixed number of queries."""
+    qs = queryset if queryset is not None else Family.objects.all()
+    return get_object_or_404(
+        qs.select_related("tax_info", "caf_info", "bank_account").prefetch_related("guardians", "logins"),
+        pk=family_id,
+    )
+
+
+def children_with_records(family, *, own_persons_only=True):
+    persons = AuthorizedPerson.objects.all()
+    if own_persons_only:
+        persons = persons.filter(family=family)
+    return list(
+        children_of(family)
+        .select_related("health")
+        .prefetch_related(
+            Prefetch("authorized_persons", queryset=persons),
+            "vaccinations",
+            Prefetch("links", queryset=Child.links.rel.related_model.objects.select_related("family")),
+        )
+        .order_by("birth_date", "first_name")
+    )
+
+
+def get_family_for_staff(family_id):
+    return family_with_records(family_id)
+
+
+def get_child_for_staff(child_id):
+    return get_object_or_404(Child.objects.select_related("health"), pk=child_id)

@@ -1,0 +1,125 @@
+"""The categories of household records, in one table.
+
+Each category says what record it is about, which form edits it and how the
+record is found from a household (and a child). Staff edit pages, the portal's
+read pages and, later, change requests all walk this one table, so a new
+category is added here once.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from . import forms, models
+
+FIELDS, LIST, FILE = "fields", "list", "file"
+FAMILY, CHILD = "family", "child"
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str
+    label: str
+    scope: str  # FAMILY or CHILD
+    kind: str  # FIELDS (one record), LIST (items of a list), FILE (the photo)
+    model: type
+    form_class: type
+    staff_form_class: type = None
+    sensitive: bool = False  # health data: access is logged
+    optional: bool = True  # may be missing (shown as "à compléter")
+
+    @property
+    def staff_form(self):
+        return self.staff_form_class or self.form_class
+
+    def get_instance(self, family=None, child=None):
+        """The one record of a FIELDS or FILE category, or None when missing."""
+        if self.key == "household":
+            return family
+        if self.key in ("guardian1", "guardian2"):
+            rank = 1 if self.key == "guardian1" else 2
+            return next((g for g in family.guardians.all() if g.rank == rank), None)
+        if self.key in ("child", "photo"):
+            return child
+        owner = family if self.scope == FAMILY else child
+        return self.model.objects.filter(**{self.scope: owner}).first()
+
+    def new_instance(self, family=None, child=None):
+        if self.key in ("guardian1", "guardian2"):
+            return models.Guardian(family=family, rank=1 if self.key == "guardian1" else 2)
+        if self.key == "authorized_persons":
+            return models.AuthorizedPerson(family=family, child=child)
+        if self.scope == FAMILY:
+            return self.model(family=family)
+        return self.model(child=child)
+
+    def items(self, family=None, child=None):
+        """The items of a LIST category as the given household may see them."""
+        if self.key == "authorized_persons":
+            return models.AuthorizedPerson.objects.filter(family=family, child=child)
+        return self.model.objects.filter(child=child)
+
+    def build_form(self, *, staff, instance, data=None, files=None, child=None):
+        form_class = self.staff_form if staff else self.form_class
+        kwargs = {"data": data, "files": files, "instance": instance}
+        if form_class in (forms.VaccinationForm,):
+            kwargs["child"] = child
+        return form_class(**kwargs)
+
+
+CATEGORIES = [
+    Category("household", _("Adresse du foyer"), FAMILY, FIELDS, models.Family, forms.HouseholdForm,
+             staff_form_class=forms.StaffHouseholdForm, optional=False),
+    Category("guardian1", _("Responsable"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm, optional=False),
+    Category("guardian2", _("Conjoint"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm),
+    Category("tax", _("Données fiscales"), FAMILY, FIELDS, models.TaxInfo, forms.TaxInfoForm),
+    Category("caf", _("Données C.A.F."), FAMILY, FIELDS, models.CafInfo, forms.CafInfoForm),
+    Category("bank", _("Coordonnées bancaires"), FAMILY, FIELDS, models.BankAccount, forms.BankAccountForm),
+    Category("authorized_persons", _("Personnes autorisées"), CHILD, LIST, models.AuthorizedPerson,
+             forms.AuthorizedPersonForm),
+    Category("child", _("Données complémentaires de l'enfant"), CHILD, FIELDS, models.Child, forms.ChildForm,
+             optional=False),
+    Category("health", _("Données sanitaires"), CHILD, FIELDS, models.HealthRecord, forms.HealthRecordForm,
+             sensitive=True),
+    Category("vaccinations", _("Vaccinations"), CHILD, LIST, models.Vaccination, forms.VaccinationForm,
+             sensitive=True),
+    Category("photo", _("Photo de l'enfant"), CHILD, FILE, models.Child, forms.PhotoForm),
+]
+BY_KEY = {c.key: c for c in CATEGORIES}
+
+
+def get(key):
+    return BY_KEY[key]
+
+
+def missing_items(family, children):
+    """What is still missing from a household's record, in words a family understands.
+
+    Uses only prefetched relations (the home page and staff lists prefetch them).
+    """
+    missing = []
+    guardians = {g.rank for g in family.guardians.all()}
+    if 1 not in guardians:
+        missing.append(_("le responsable du foyer"))
+    if not has_related(family, "tax_info"):
+        missing.append(_("les données fiscales"))
+    if not has_related(family, "caf_info"):
+        missing.append(_("les données C.A.F."))
+    if not has_related(family, "bank_account"):
+        missing.append(_("les coordonnées bancaires"))
+    for child in children:
+        if not has_related(child, "health"):
+            missing.append(_("les données sanitaires de %(name)s") % {"name": child.first_name})
+        if not child.photo:
+            missing.append(_("la photo de %(name)s") % {"name": child.first_name})
+        if not any(p.family_id == family.pk for p in child.authorized_persons.all()):
+            missing.append(_("les personnes autorisées pour %(name)s") % {"name": child.first_name})
+    return missing
+
+
+def has_related(obj, attr):
+    try:
+        getattr(obj, attr)
+    except models.models.ObjectDoesNotExist:
+        return False
+    return True

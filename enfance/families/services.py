@@ -1,0 +1,146 @@
+"""Writes to household records. Views call these; they hold no business rule themselves."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from enfance.core import audit
+from enfance.core.models import AuditEntry
+
+from .models import Child, ChildLink, Family, HealthRecord
+
+
+def _owner_kwargs(obj):
+    family = getattr(obj, "family", None) if not isinstance(obj, Family) else obj
+    child = obj if isinstance(obj, Child) else getattr(obj, "child", None)
+    return {"family": family, "child": child}
+
+
+@transaction.atomic
+def save_record(form, *, actor, family=None, child=None, note=""):
+    """Save a bound, valid ModelForm and write what changed to the audit trail."""
+    instance = form.instance
+    creating = instance.pk is None
+    before = {} if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
+    obj = form.save()
+    changes = audit.diff(before, audit.snapshot(obj))
+    if changes or creating:
+        owners = _owner_kwargs(obj)
+        audit.record(
+            actor=actor,
+            action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+            obj=obj,
+            family=family or owners["family"],
+            child=child or owners["child"],
+            changes=changes,
+            note=note,
+        )
+    return obj
+
+
+@transaction.atomic
+def delete_record(obj, *, actor, family=None, child=None, note=""):
+    owners = _owner_kwargs(obj)
+    changes = audit.diff(audit.snapshot(obj), {})
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.DELETE,
+        obj=obj,
+        family=family or owners["family"],
+        child=child or owners["child"],
+        changes=changes,
+        note=note,
+    )
+    obj.delete()
+
+
+@transaction.atomic
+def set_photo(child, photo_file, *, actor, family=None, note=""):
+    old_name = child.photo.name if child.photo else ""
+    child.photo.save(f"child-{child.pk}-{timezone.now():%Y%m%d%H%M%S}.jpg", photo_file, save=False)
+    child.save(update_fields=["photo"])
+    audit.record(
+        actor=actor,
+        action=AuditEntry.Action.UPDATE,
+        obj=child,
+        family=family,
+        child=child,
+        changes={"photo": ["photo précédente" if old_name else "", "nouvelle photo"]},
+        note=note,
+    )
+    if old_name:
+        transaction.on_commit(lambda: child.photo.storage.delete(old_name))
+    return child
+
+
+def next_reference():
+    last = Family.objects.filter(reference__startswith="F").order_by("-reference").values_list("reference", flat=True)
+    number = 1
+    for ref in last[:1]:
+        try:
+            number = int(ref[1:]) + 1
+        except ValueError:
+            number = Family.objects.count() + 1
+    return f"F{number:05d}"
+
+
+def create_family(household_form, guardian_form, *, actor, note=""):
+    """A new household with its main guardian. The reference is given or the next free one."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                family = household_form.save(commit=False)
+                if not family.reference:
+                    family.reference = next_reference()
+                family.save()
+                guardian = guardian_form.save(commit=False)
+                guardian.family = family
+                guardian.rank = 1
+                guardian.save()
+                audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=family, family=family,
+                             changes=audit.diff({}, audit.snapshot(family)), note=note)
+                audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=guardian, family=family,
+                             changes=audit.diff({}, audit.snapshot(guardian)), note=note)
+                return family
+        except IntegrityError:
+            if household_form.cleaned_data.get("reference"):
+                raise
+            household_form.instance.pk = None
+            household_form.instance.reference = ""
+    raise IntegrityError("could not allocate a household reference")
+
+
+@transaction.atomic
+def add_child(family, child_form, *, actor, note=""):
+    child = child_form.save()
+    ChildLink.objects.create(family=family, child=child, since=timezone.localdate())
+    HealthRecord.objects.get_or_create(child=child)
+    audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=child, family=family, child=child,
+                 changes=audit.diff({}, audit.snapshot(child)), note=note)
+    return child
+
+
+@transaction.atomic
+def link_child(family, child, *, actor, note=""):
+    """Shared custody: an existing child joins a second household."""
+    link, created = ChildLink.objects.get_or_create(family=family, child=child,
+                                                    defaults={"since": timezone.localdate()})
+    if created:
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=child, family=family, child=child,
+                     changes={"foyer": ["", family.reference]}, note=note or "garde partagée")
+    return link
+
+
+@transaction.atomic
+def archive_family(family, *, actor, reason=""):
+    """The household left: logins closed, records kept read-only for staff, dated for retention."""
+    family = Family.objects.select_for_update().get(pk=family.pk)
+    if family.archived_at:
+        return family
+    family.archived_at = timezone.now()
+    family.archive_reason = reason[:200]
+    family.save(update_fields=["archived_at", "archive_reason"])
+    closed = family.logins.filter(is_active=True).update(is_active=False)
+    audit.record(actor=actor, action=AuditEntry.Action.ARCHIVE, obj=family, family=family,
+                 changes={"archived_at": ["", timezone.localtime(family.archived_at).strftime("%d/%m/%Y %H:%M")]},
+                 note=f"{reason} ({closed} identifiant(s) fermé(s))".strip())
+    return family

@@ -1,0 +1,15 @@
+"""The test settings: the same as production but for speed and isolation."""
+
+import os
+
+os.environ.setdefault("ENFANCE_TESTING", "1")
+
+from enfance.settings import *  # noqa: E402,F403
+from enfance.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS  # noqa: E402
+
+# Argon2 stays the production hasher (a test checks it); tests hash with a fast one.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_PASSWORD_HASHERS]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+if not REDIS_URL:  # noqa: F405
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("enfance.accounts.urls")),
+    path("", include("enfance.core.urls")),
+    path("portail/", include("enfance.portal.urls")),
+    path("gestion/", include("enfance.backoffice.urls")),
+]
