@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "enfance.core.context_processors.site",
+                "enfance.changes.context_processors.staff_counts",
             ],
         },
     },

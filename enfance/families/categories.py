@@ -19,6 +19,7 @@ FAMILY, CHILD = "family", "child"
 @dataclass(frozen=True)
 class Category:
     key: str
+    slug: str  # in URLs, in French
     label: str
     scope: str  # FAMILY or CHILD
     kind: str  # FIELDS (one record), LIST (items of a list), FILE (the photo)
@@ -68,28 +69,37 @@ class Category:
 
 
 CATEGORIES = [
-    Category("household", _("Adresse du foyer"), FAMILY, FIELDS, models.Family, forms.HouseholdForm,
+    Category("household", "adresse", _("Adresse du foyer"), FAMILY, FIELDS, models.Family, forms.HouseholdForm,
              staff_form_class=forms.StaffHouseholdForm, optional=False),
-    Category("guardian1", _("Responsable"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm, optional=False),
-    Category("guardian2", _("Conjoint"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm),
-    Category("tax", _("Données fiscales"), FAMILY, FIELDS, models.TaxInfo, forms.TaxInfoForm),
-    Category("caf", _("Données C.A.F."), FAMILY, FIELDS, models.CafInfo, forms.CafInfoForm),
-    Category("bank", _("Coordonnées bancaires"), FAMILY, FIELDS, models.BankAccount, forms.BankAccountForm),
-    Category("authorized_persons", _("Personnes autorisées"), CHILD, LIST, models.AuthorizedPerson,
+    Category("guardian1", "responsable", _("Responsable"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm, optional=False),
+    Category("guardian2", "conjoint", _("Conjoint"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm),
+    Category("tax", "donnees-fiscales", _("Données fiscales"), FAMILY, FIELDS, models.TaxInfo, forms.TaxInfoForm),
+    Category("caf", "caf", _("Données C.A.F."), FAMILY, FIELDS, models.CafInfo, forms.CafInfoForm),
+    Category("bank", "coordonnees-bancaires", _("Coordonnées bancaires"), FAMILY, FIELDS, models.BankAccount, forms.BankAccountForm),
+    Category("authorized_persons", "personnes-autorisees", _("Personnes autorisées"), CHILD, LIST, models.AuthorizedPerson,
              forms.AuthorizedPersonForm),
-    Category("child", _("Données complémentaires de l'enfant"), CHILD, FIELDS, models.Child, forms.ChildForm,
+    Category("child", "donnees-complementaires", _("Données complémentaires de l'enfant"), CHILD, FIELDS, models.Child, forms.ChildForm,
              optional=False),
-    Category("health", _("Données sanitaires"), CHILD, FIELDS, models.HealthRecord, forms.HealthRecordForm,
+    Category("health", "donnees-sanitaires", _("Données sanitaires"), CHILD, FIELDS, models.HealthRecord, forms.HealthRecordForm,
              sensitive=True),
-    Category("vaccinations", _("Vaccinations"), CHILD, LIST, models.Vaccination, forms.VaccinationForm,
+    Category("vaccinations", "vaccinations", _("Vaccinations"), CHILD, LIST, models.Vaccination, forms.VaccinationForm,
              sensitive=True),
-    Category("photo", _("Photo de l'enfant"), CHILD, FILE, models.Child, forms.PhotoForm),
+    Category("photo", "photo", _("Photo de l'enfant"), CHILD, FILE, models.Child, forms.PhotoForm),
 ]
 BY_KEY = {c.key: c for c in CATEGORIES}
+BY_SLUG = {c.slug: c for c in CATEGORIES}
 
 
 def get(key):
     return BY_KEY[key]
+
+
+def by_slug(slug, *, scope, kind=FIELDS):
+    """The category named in a URL, or None when the slug does not name one of that scope and kind."""
+    category = BY_SLUG.get(slug)
+    if category is None or category.scope != scope or category.kind != kind:
+        return None
+    return category
 
 
 def missing_items(family, children):

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from enfance.accounts.decorators import family_required
+from enfance.changes.models import ChangeRequest
 from enfance.families import access, categories
 from enfance.families.models import Family
 
@@ -40,6 +41,8 @@ def information(request):
         "caf": _optional(family, "caf_info"),
         "bank": _optional(family, "bank_account"),
         "children": children,
+        "pending": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING)
+        .select_related("child"),
         "section": "information",
     })
 
@@ -63,26 +66,6 @@ def child_health(request, child_id):
         "health": _optional(child, "health"),
         "vaccinations": child.vaccinations.all(),
         "section": "information",
-    })
-
-
-@require_GET
-@family_required
-def authorized_person_detail(request, child_id, person_id):
-    child = access.get_child_for_family(request.family, child_id)
-    person = access.get_authorized_person_for_family(request.family, child, person_id)
-    return render(request, "portal/authorized_person_detail.html", {
-        "child": child, "person": person, "section": "information",
-    })
-
-
-@require_GET
-@family_required
-def vaccination_detail(request, child_id, vaccination_id):
-    child = access.get_child_for_family(request.family, child_id)
-    vaccination = access.get_vaccination_for_child(child, vaccination_id)
-    return render(request, "portal/vaccination_detail.html", {
-        "child": child, "vaccination": vaccination, "section": "information",
     })
 
 

@@ -1,0 +1,125 @@
+"""The staff's side of requests: the queue, the review page, approve and reject."""
+
+import datetime
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from enfance.accounts.decorators import staff_required
+from enfance.core.models import HealthAccessLog
+
+from . import services
+from .forms import ApproveForm, QueueFilterForm, RejectForm
+from .models import ChangeRequest
+
+
+@staff_required(edit=True)
+def queue(request):
+    form = QueueFilterForm(request.GET or {"status": ChangeRequest.Status.PENDING})
+    requests = ChangeRequest.objects.select_related("family", "child", "created_by").order_by("created_at", "id")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["status"]:
+            requests = requests.filter(status=data["status"])
+        if data["category"]:
+            requests = requests.filter(category=data["category"])
+        if data["family"]:
+            term = data["family"].strip()
+            requests = requests.filter(Q(family__reference__iexact=term) | Q(family__guardians__last_name__icontains=term)
+                                       ).distinct()
+        if data["age"]:
+            requests = requests.filter(created_at__lt=timezone.now() - datetime.timedelta(days=int(data["age"])))
+    page = Paginator(requests, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "changes/queue.html", {"form": form, "page": page, "query": query.urlencode(),
+                                                  "section": "requests"})
+
+
+def _review_context(change, approve_form=None, reject_form=None, conflict=None):
+    return {
+        "change": change,
+        "rows": services.review_rows(change) if change.kind != ChangeRequest.Kind.FILE else [],
+        "conflicts": conflict if conflict is not None else (services.conflicts(change) if change.is_pending else {}),
+        "approve_form": approve_form or ApproveForm(),
+        "reject_form": reject_form or RejectForm(),
+        "section": "requests",
+    }
+
+
+def _get_change(request_id):
+    return get_object_or_404(ChangeRequest.objects.select_related("family", "child", "created_by", "decided_by"),
+                             pk=request_id)
+
+
+def _log_health_access(request, change):
+    if change.category_obj.sensitive and change.child_id:
+        HealthAccessLog.objects.create(user=request.user, child_id=change.child_id, path=request.path[:200])
+
+
+@staff_required(edit=True)
+def review(request, request_id):
+    change = _get_change(request_id)
+    _log_health_access(request, change)
+    return render(request, "changes/review.html", _review_context(change))
+
+
+@require_POST
+@staff_required(edit=True)
+def approve(request, request_id):
+    change = _get_change(request_id)
+    form = ApproveForm(request.POST)
+    if not form.is_valid():
+        return render(request, "changes/review.html", _review_context(change, approve_form=form), status=200)
+    try:
+        services.approve(change.pk, staff=request.user, comment=form.cleaned_data["comment"],
+                         confirm=form.cleaned_data["confirm"])
+    except services.ConflictError as exc:
+        form.add_error("confirm", exc.message)
+        return render(request, "changes/review.html",
+                      _review_context(change, approve_form=form, conflict=exc.conflicts))
+    except services.NotPending as exc:
+        messages.warning(request, exc.message)
+        return redirect("changes:review", change.pk)
+    except services.RequestError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "changes/review.html", _review_context(change, approve_form=form))
+    messages.success(request, _("Demande n° %(id)s validée : le dossier est mis à jour.") % {"id": change.pk})
+    return redirect(_next_pending_url(change))
+
+
+@require_POST
+@staff_required(edit=True)
+def reject(request, request_id):
+    change = _get_change(request_id)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return render(request, "changes/review.html", _review_context(change, reject_form=form))
+    try:
+        services.reject(change.pk, staff=request.user, reason=form.cleaned_data["reason"])
+    except services.NotPending as exc:
+        messages.warning(request, exc.message)
+        return redirect("changes:review", change.pk)
+    messages.success(request, _("Demande n° %(id)s refusée : la famille est prévenue.") % {"id": change.pk})
+    return redirect(_next_pending_url(change))
+
+
+def _next_pending_url(change):
+    following = ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING).order_by("created_at", "id").first()
+    if following is not None:
+        return redirect("changes:review", following.pk).url
+    return redirect("changes:queue").url
+
+
+@staff_required(edit=True)
+def request_file(request, request_id):
+    change = _get_change(request_id)
+    if change.kind != ChangeRequest.Kind.FILE or not change.file:
+        raise Http404
+    return FileResponse(change.file.open("rb"), content_type="image/jpeg")

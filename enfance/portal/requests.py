@@ -1,0 +1,230 @@
+"""The household's forms: each files a request (a ChangeRequest) instead of changing the record."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from enfance.accounts.decorators import family_required
+from enfance.changes import services
+from enfance.changes.models import ChangeRequest
+from enfance.families import access, categories
+from enfance.families.forms import PhotoForm
+
+Kind = ChangeRequest.Kind
+
+
+def _submit(request, submit, *, back):
+    """Run a submission and redirect to `back` (a URL) telling the household what happens next."""
+    try:
+        change = submit()
+    except services.NoChange as exc:
+        messages.info(request, exc.message)
+        return redirect(back)
+    except services.AlreadyPending as exc:
+        messages.warning(request, exc.message)
+        return redirect("portal:request", exc.pending.pk)
+    if change.status == ChangeRequest.Status.APPROVED:
+        messages.success(request, _("C'est enregistré : votre modification est appliquée (demande n° %(id)s).")
+                         % {"id": change.pk})
+    else:
+        messages.success(request, _("Votre demande n° %(id)s est envoyée à la mairie : elle sera appliquée "
+                                    "après vérification. Suivez-la dans « Mes demandes ».") % {"id": change.pk})
+    return redirect(back)
+
+
+def _render_form(request, *, category, form, child=None, pending=None, title=None, back=None, item=None):
+    return render(request, "portal/request_form.html", {
+        "category": category,
+        "form": form,
+        "child": child,
+        "pending": pending,
+        "title": title or category.label,
+        "back": back,
+        "item": item,
+        "section": "information",
+    })
+
+
+def _field_form_view(request, category, *, child=None, back):
+    family = request.family
+    instance = category.get_instance(family, child)
+    target_id = instance.pk if instance is not None else None
+    pending = services.find_pending(family, category.key, child=child, target_id=target_id)
+    if instance is None:
+        instance = category.new_instance(family, child)
+    form = category.build_form(staff=False, instance=instance, child=child,
+                               data=request.POST if request.method == "POST" and not pending else None)
+    if request.method == "POST" and not pending and form.is_valid():
+        return _submit(request, lambda: services.submit_form(
+            user=request.user, family=family, category_key=category.key, form=form, kind=Kind.FIELDS, child=child,
+        ), back=back)
+    return _render_form(request, category=category, form=form, child=child, pending=pending, back=back)
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def edit_family_category(request, category_slug):
+    category = categories.by_slug(category_slug, scope=categories.FAMILY)
+    if category is None:
+        raise Http404
+    return _field_form_view(request, category, back=reverse("portal:information"))
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def edit_child_category(request, child_id, category_slug):
+    child = access.get_child_for_family(request.family, child_id)
+    category = categories.by_slug(category_slug, scope=categories.CHILD)
+    if category is None:
+        raise Http404
+    return _field_form_view(request, category, child=child, back=_child_back(category, child))
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def edit_photo(request, child_id):
+    family = request.family
+    child = access.get_child_for_family(family, child_id)
+    category = categories.get("photo")
+    pending = services.find_pending(family, "photo", child=child, target_id=child.pk)
+    form = PhotoForm(request.POST or None, request.FILES or None) if not pending else PhotoForm()
+    if request.method == "POST" and not pending and form.is_valid():
+        return _submit(request, lambda: services.submit_file(
+            user=request.user, family=family, child=child, upload=form.cleaned_data["photo"]),
+            back=_child_back(category, child))
+    return _render_form(request, category=category, form=form, child=child, pending=pending,
+                        title=_("Photo de %(name)s") % {"name": child.first_name}, back=_child_back(category, child))
+
+
+# --- list items: authorised persons and vaccinations ---------------------------------
+
+def _get_item(family, child, category, item_id):
+    if category.key == "authorized_persons":
+        return access.get_authorized_person_for_family(family, child, item_id)
+    return access.get_vaccination_for_child(child, item_id)
+
+
+def _child_back(category, child):
+    return reverse("portal:child_health" if category.sensitive else "portal:child", args=[child.pk])
+
+
+def _item_form_view(request, child_id, category_key, item_id=None):
+    family = request.family
+    child = access.get_child_for_family(family, child_id)
+    category = categories.get(category_key)
+    item = _get_item(family, child, category, item_id) if item_id is not None else None
+    pending = services.find_pending(family, category.key, child=child, target_id=item.pk) if item else None
+    instance = item if item is not None else category.new_instance(family, child)
+    form = category.build_form(staff=False, instance=instance, child=child,
+                               data=request.POST if request.method == "POST" and not pending else None)
+    if request.method == "POST" and not pending and form.is_valid():
+        kind = Kind.CHANGE if item is not None else Kind.ADD
+        return _submit(request, lambda: services.submit_form(
+            user=request.user, family=family, category_key=category.key, form=form, kind=kind, child=child,
+        ), back=_child_back(category, child))
+    title = str(item) if item is not None else _("Ajouter : %(what)s") % {"what": category.model._meta.verbose_name}
+    return _render_form(request, category=category, form=form, child=child, pending=pending, title=title,
+                        item=item, back=_child_back(category, child))
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def authorized_person_add(request, child_id):
+    return _item_form_view(request, child_id, "authorized_persons")
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def authorized_person(request, child_id, person_id):
+    return _item_form_view(request, child_id, "authorized_persons", person_id)
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def vaccination_add(request, child_id):
+    return _item_form_view(request, child_id, "vaccinations")
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def vaccination(request, child_id, vaccination_id):
+    return _item_form_view(request, child_id, "vaccinations", vaccination_id)
+
+
+def _item_remove_view(request, child_id, category_key, item_id):
+    family = request.family
+    child = access.get_child_for_family(family, child_id)
+    category = categories.get(category_key)
+    item = _get_item(family, child, category, item_id)
+    if request.method == "POST":
+        return _submit(request, lambda: services.submit_removal(
+            user=request.user, family=family, category_key=category.key, item=item, child=child,
+        ), back=_child_back(category, child))
+    return render(request, "portal/request_remove.html", {
+        "category": category, "child": child, "item": item, "section": "information",
+        "back": _child_back(category, child),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def authorized_person_remove(request, child_id, person_id):
+    return _item_remove_view(request, child_id, "authorized_persons", person_id)
+
+
+@require_http_methods(["GET", "POST"])
+@family_required
+def vaccination_remove(request, child_id, vaccination_id):
+    return _item_remove_view(request, child_id, "vaccinations", vaccination_id)
+
+
+# --- Mes demandes -------------------------------------------------------------------
+
+def _own_request(family, request_id):
+    return get_object_or_404(ChangeRequest.objects.select_related("child", "created_by"), pk=request_id,
+                             family=family)
+
+
+@family_required
+def request_list(request):
+    requests = ChangeRequest.objects.filter(family=request.family).select_related("child", "created_by")
+    status = request.GET.get("etat", "")
+    if status in ChangeRequest.Status.values:
+        requests = requests.filter(status=status)
+    return render(request, "portal/requests.html", {
+        "requests": requests[:200], "status": status, "statuses": ChangeRequest.Status.choices,
+        "section": "requests",
+    })
+
+
+@family_required
+def request_detail(request, request_id):
+    change = _own_request(request.family, request_id)
+    return render(request, "portal/request_detail.html", {
+        "change": change, "rows": services.review_rows(change) if change.kind != Kind.FILE else [],
+        "section": "requests",
+    })
+
+
+@require_POST
+@family_required
+def request_cancel(request, request_id):
+    change = _own_request(request.family, request_id)
+    try:
+        services.cancel(change.pk, family=request.family, user=request.user)
+    except services.NotPending as exc:
+        messages.warning(request, exc.message)
+    else:
+        messages.success(request, _("La demande n° %(id)s est annulée.") % {"id": change.pk})
+    return redirect("portal:request", change.pk)
+
+
+@family_required
+def request_photo(request, request_id):
+    change = _own_request(request.family, request_id)
+    if change.kind != Kind.FILE or not change.file:
+        raise Http404
+    return FileResponse(change.file.open("rb"), content_type="image/jpeg")
