@@ -91,3 +91,46 @@ class CategorySetting(models.Model):
 
     def __str__(self):
         return f"{self.category}: {'auto' if self.auto_approve else 'manual'}"
+
+
+class NewHouseholdApplication(models.Model):
+    """A "fiche de pré-inscription": a household not yet known applies on a public page.
+
+    Staff approve it once the signed paper dossier has arrived, which creates the
+    household. The payload holds the raw form values, validated again on approval.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        APPROVED = "approved", _("Validée")
+        REJECTED = "rejected", _("Refusée")
+
+    created_at = models.DateTimeField(_("reçue le"), auto_now_add=True, db_index=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    payload = models.JSONField(default=dict)
+    contact_email = models.EmailField(_("adresse électronique"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    answer = models.TextField(_("réponse"), max_length=2000, blank=True)
+    dossier_received_on = models.DateField(_("dossier papier signé reçu le"), null=True, blank=True)
+    family = models.ForeignKey("families.Family", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("pré-inscription d'une nouvelle famille")
+
+    def __str__(self):
+        return str(_("Pré-inscription n° %(id)s") % {"id": self.pk})
+
+    @property
+    def is_pending(self):
+        return self.status == self.Status.PENDING
+
+    @property
+    def display_name(self):
+        guardians = self.payload.get("guardians") or [{}]
+        first = guardians[0]
+        return f"{first.get('first_name', '')} {first.get('last_name', '')}".strip()

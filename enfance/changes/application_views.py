@@ -1,0 +1,124 @@
+"""The public pre-registration page and the staff's review of new households."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from enfance.accounts.decorators import staff_required
+from enfance.core import ratelimit
+
+from . import applications
+from .application_forms import (
+    AntiBotForm,
+    ApplicationApproveForm,
+    ApplicationHouseholdForm,
+    ApplicationRejectForm,
+    ChildFormSet,
+    MainGuardianForm,
+    SecondGuardianForm,
+)
+from .models import NewHouseholdApplication
+from .services import NotPending, RequestError
+
+SUBMISSIONS_PER_HOUR = 5
+
+
+@require_http_methods(["GET", "POST"])
+def apply(request):
+    data = request.POST if request.method == "POST" else None
+    forms = {
+        "household": ApplicationHouseholdForm(data, prefix="foyer"),
+        "guardian1": MainGuardianForm(data, prefix="resp1"),
+        "guardian2": SecondGuardianForm(data, prefix="resp2"),
+        "children": ChildFormSet(data, prefix="enfant"),
+        "antibot": AntiBotForm(data, initial={"started": AntiBotForm.initial_token()}),
+    }
+    if request.method == "POST":
+        if forms["antibot"].is_bot():
+            return redirect("public:apply_done")  # say nothing to a bot
+        if not ratelimit.hit("apply", request, limit=SUBMISSIONS_PER_HOUR, window=3600):
+            return render(request, "changes/apply_limited.html", status=429)
+        if all(f.is_valid() for f in forms.values()):
+            applications.submit_application(forms["household"], [forms["guardian1"], forms["guardian2"]],
+                                            forms["children"].forms)
+            return redirect("public:apply_done")
+        if forms["antibot"].errors:
+            # A fresh token, so that the next sending (after checking) is accepted.
+            forms["antibot"] = AntiBotForm(initial={"started": AntiBotForm.initial_token()})
+            forms["antibot_error"] = True
+    return render(request, "changes/apply.html", {**forms, "checklist": applications.DOSSIER_CHECKLIST})
+
+
+def apply_done(request):
+    return render(request, "changes/apply_done.html", {"checklist": applications.DOSSIER_CHECKLIST})
+
+
+@staff_required(edit=True)
+def application_list(request):
+    status = request.GET.get("etat", NewHouseholdApplication.Status.PENDING)
+    items = NewHouseholdApplication.objects.order_by("created_at")
+    if status in NewHouseholdApplication.Status.values:
+        items = items.filter(status=status)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "changes/application_list.html", {
+        "page": page, "status": status, "statuses": NewHouseholdApplication.Status.choices,
+        "section": "applications",
+    })
+
+
+def _context(application, approve_form=None, reject_form=None):
+    duplicates = applications.likely_duplicates(application)
+    return {
+        "application": application,
+        "duplicates": duplicates,
+        "guardian_duplicates": applications.likely_guardian_duplicates(application),
+        "approve_form": approve_form or ApplicationApproveForm(duplicates=duplicates),
+        "reject_form": reject_form or ApplicationRejectForm(),
+        "section": "applications",
+    }
+
+
+@staff_required(edit=True)
+def application_review(request, application_id):
+    application = get_object_or_404(NewHouseholdApplication, pk=application_id)
+    return render(request, "changes/application_review.html", _context(application))
+
+
+@require_POST
+@staff_required(edit=True)
+def application_approve(request, application_id):
+    application = get_object_or_404(NewHouseholdApplication, pk=application_id)
+    form = ApplicationApproveForm(request.POST, duplicates=applications.likely_duplicates(application))
+    if form.is_valid():
+        try:
+            application = applications.approve_application(
+                application.pk, staff=request.user, dossier_received_on=form.cleaned_data["dossier_received_on"],
+                links=form.links())
+        except NotPending as exc:
+            messages.warning(request, exc.message)
+            return redirect("changes:application", application.pk)
+        except RequestError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Foyer %(ref)s créé ; les liens d'activation sont envoyés.")
+                             % {"ref": application.family.reference})
+            return redirect("backoffice:family", application.family_id)
+    return render(request, "changes/application_review.html", _context(application, approve_form=form))
+
+
+@require_POST
+@staff_required(edit=True)
+def application_reject(request, application_id):
+    application = get_object_or_404(NewHouseholdApplication, pk=application_id)
+    form = ApplicationRejectForm(request.POST)
+    if form.is_valid():
+        try:
+            applications.reject_application(application.pk, staff=request.user, reason=form.cleaned_data["reason"])
+        except NotPending as exc:
+            messages.warning(request, exc.message)
+        else:
+            messages.success(request, _("Pré-inscription refusée ; la famille est prévenue."))
+        return redirect("changes:applications")
+    return render(request, "changes/application_review.html", _context(application, reject_form=form))
