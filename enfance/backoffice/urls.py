@@ -1,10 +1,44 @@
 from django.urls import path
 
-from . import views
+from .views import children, dashboard, families, logins, records
 
 app_name = "backoffice"
 
+FAMILY = "familles/<int:family_id>/"
+PERSONS = FAMILY + "enfants/<int:child_id>/personnes-autorisees/"
+CHILD = "enfants/<int:child_id>/"
+
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("familles/", views.families, name="families"),
+    path("", dashboard.home, name="home"),
+    # households
+    path("familles/", families.family_list, name="families"),
+    path("familles/nouvelle/", families.family_create, name="family_create"),
+    path(FAMILY, families.family_detail, name="family"),
+    path(FAMILY + "journal/", families.family_history, name="family_history"),
+    path(FAMILY + "modifier/<slug:category>/", records.family_record_edit, name="family_edit"),
+    path(FAMILY + "conjoint/supprimer/", families.guardian2_remove, name="guardian2_remove"),
+    path(FAMILY + "archiver/", families.family_archive, name="family_archive"),
+    path(FAMILY + "enfants/ajouter/", children.child_add, name="child_add"),
+    path(FAMILY + "enfants/rattacher/", children.child_link, name="child_link"),
+    path(PERSONS + "ajouter/", records.authorized_person_edit, name="authorized_person_add"),
+    path(PERSONS + "<int:person_id>/modifier/", records.authorized_person_edit, name="authorized_person_edit"),
+    path(PERSONS + "<int:person_id>/supprimer/", records.authorized_person_delete, name="authorized_person_delete"),
+    # a household's logins
+    path(FAMILY + "identifiants/ajouter/", logins.family_login_create, name="family_login_create"),
+    path(FAMILY + "identifiants/<int:user_id>/inviter/", logins.family_login_invite, name="family_login_invite"),
+    path(FAMILY + "identifiants/<int:user_id>/fermer/", logins.family_login_close, name="family_login_close"),
+    # children (one record shared by the child's households)
+    path(CHILD + "modifier/photo/", records.child_photo_edit, name="child_photo_edit"),
+    path(CHILD + "modifier/<slug:category>/", records.child_record_edit, name="child_edit"),
+    path(CHILD + "photo/", children.child_photo, name="child_photo"),
+    path(CHILD + "sante/", children.child_health, name="child_health"),
+    path(CHILD + "vaccinations/ajouter/", records.vaccination_edit, name="vaccination_add"),
+    path(CHILD + "vaccinations/<int:vaccination_id>/modifier/", records.vaccination_edit, name="vaccination_edit"),
+    path(CHILD + "vaccinations/<int:vaccination_id>/supprimer/", records.vaccination_delete,
+         name="vaccination_delete"),
+    # administrators
+    path("journal-sante/", children.health_log, name="health_log"),
+    path("agents/", logins.staff_list, name="staff"),
+    path("agents/nouveau/", logins.staff_create, name="staff_create"),
+    path("agents/<int:user_id>/fermer/", logins.staff_close, name="staff_close"),
 ]

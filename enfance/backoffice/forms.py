@@ -1,0 +1,87 @@
+"""Forms of the staff pages that the shared record forms do not cover."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+
+from enfance.accounts.forms import StaffLoginCreateForm
+from enfance.accounts.models import User
+from enfance.families.forms import BankAccountForm
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Nom de famille, prénom ou nom d'un enfant, numéro de dossier"), max_length=100,
+                        required=False)
+    archived = forms.BooleanField(label=_("Inclure les foyers archivés"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["autocomplete"] = "off"
+
+
+class ChildSearchForm(forms.Form):
+    q = forms.CharField(label=_("Prénom et/ou nom de l'enfant"), max_length=100, min_length=2, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["autocomplete"] = "off"
+
+
+class StaffBankAccountForm(BankAccountForm):
+    """The bank form without the stored IBAN in the page: it is asked again only to change it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["iban"] = ""
+            self.fields["iban"].required = False
+            self.fields["iban"].help_text = _(
+                "IBAN enregistré : %(masked)s. Laissez ce champ vide pour le conserver, "
+                "ou saisissez le nouvel IBAN complet."
+            ) % {"masked": self.instance.masked_iban}
+
+    def clean_iban(self):
+        if self.instance.pk and not (self.cleaned_data.get("iban") or "").strip():
+            stored = self.instance.iban
+            try:
+                self._bank_iban = IBAN(stored)
+            except SchwiftyException:
+                self._bank_iban = None
+            return stored
+        return super().clean_iban()
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(label=_("Motif de l'archivage"), max_length=200,
+                             help_text=_("Par exemple : déménagement hors de la commune."))
+
+
+class FamilyLoginForm(StaffLoginCreateForm):
+    guardian = forms.ModelChoiceField(label=_("Responsable"), queryset=None, empty_label=None)
+    field_order = ["guardian", "username", "email"]
+
+    def __init__(self, *args, family, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.family = family
+        self.fields["guardian"].queryset = family.guardians.all()
+
+    def clean_guardian(self):
+        guardian = self.cleaned_data["guardian"]
+        if guardian.logins.filter(is_active=True).exists():
+            raise ValidationError(_("Ce responsable a déjà un identifiant ouvert."))
+        return guardian
+
+
+class StaffAccountForm(StaffLoginCreateForm):
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    role = forms.ChoiceField(label=_("Rôle"), choices=[
+        (User.Role.AGENT, User.Role.AGENT.label),
+        (User.Role.LEADER, User.Role.LEADER.label),
+        (User.Role.ADMIN, User.Role.ADMIN.label),
+    ])
+    field_order = ["first_name", "last_name", "username", "email", "role"]

@@ -1,0 +1,1 @@
+"""The staff back office, split by subject: dashboard, families, records, children, logins."""

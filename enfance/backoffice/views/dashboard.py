@@ -1,0 +1,30 @@
+from django.db.models import Count, Q
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from enfance.accounts.decorators import staff_required
+from enfance.core.models import AuditEntry
+from enfance.families.models import Child, Family
+
+from .. import audit_display
+from ..forms import SearchForm
+
+RECENT = 15
+
+
+@require_GET
+@staff_required
+def home(request):
+    counts = Family.objects.aggregate(
+        active=Count("pk", filter=Q(archived_at__isnull=True)),
+        archived=Count("pk", filter=Q(archived_at__isnull=False)),
+    )
+    children = Child.objects.filter(links__family__archived_at__isnull=True).distinct().count()
+    entries = AuditEntry.objects.select_related("actor", "family")[:RECENT]
+    return render(request, "backoffice/home.html", {
+        "section": "home",
+        "counts": counts,
+        "children_count": children,
+        "search_form": SearchForm(),
+        "entries": audit_display.lines(entries),
+    })
