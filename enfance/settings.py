@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "enfance.accounts",
     "enfance.families",
     "enfance.changes",
+    "enfance.rules",
     "enfance.documents",
     "enfance.portal",
     "enfance.backoffice",

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from enfance.core.forms import bound_data
+
 from .forms import LoginForm
 from .tokens import activation_token
 
@@ -69,7 +71,7 @@ def activate(request, uidb64, token):
         user = None
     if user is None or not user.is_active or not activation_token.check_token(user, token):
         return render(request, "accounts/activation_invalid.html", status=400)
-    form = SetPasswordForm(user, request.POST or None)
+    form = SetPasswordForm(user, bound_data(request)[0])
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Votre mot de passe est enregistré. Vous pouvez vous connecter."))

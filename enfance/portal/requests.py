@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from enfance.accounts.decorators import family_required
 from enfance.changes import services
 from enfance.changes.models import ChangeRequest
+from enfance.core.forms import bound_data
 from enfance.families import access, categories
 from enfance.families.forms import PhotoForm
 
@@ -90,7 +91,7 @@ def edit_photo(request, child_id):
     child = access.get_child_for_family(family, child_id)
     category = categories.get("photo")
     pending = services.find_pending(family, "photo", child=child, target_id=child.pk)
-    form = PhotoForm(request.POST or None, request.FILES or None) if not pending else PhotoForm()
+    form = PhotoForm(*bound_data(request)) if not pending else PhotoForm()
     if request.method == "POST" and not pending and form.is_valid():
         return _submit(request, lambda: services.submit_file(
             user=request.user, family=family, child=child, upload=form.cleaned_data["photo"]),
