@@ -19,8 +19,8 @@ from ..forms import ChildSearchForm
 from ._common import child_links, child_return_family, family_url, paginate, refuse_archived_family
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def child_add(request, family_id):
     family = access.get_family_for_staff(family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
@@ -44,8 +44,8 @@ def child_add(request, family_id):
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def child_link(request, family_id):
     """Shared custody: find a child already known to another household and link it to this one too."""
     family = access.get_family_for_staff(family_id)
@@ -69,14 +69,14 @@ def child_link(request, family_id):
     })
 
 
-@require_GET
 @staff_required
+@require_GET
 def child_photo(request, child_id):
     return serve_photo(get_object_or_404(Child, pk=child_id))
 
 
-@require_GET
 @staff_required
+@require_GET
 def child_health(request, child_id):
     """The child's health data. Every opening is logged (who, when, which child)."""
     child = access.get_child_for_staff(child_id)
@@ -96,8 +96,8 @@ def child_health(request, child_id):
     })
 
 
-@require_GET
 @staff_required(admin=True)
+@require_GET
 def health_log(request):
     entries = HealthAccessLog.objects.select_related("user", "child")
     child = None

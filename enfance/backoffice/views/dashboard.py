@@ -12,8 +12,8 @@ from ..forms import SearchForm
 RECENT = 15
 
 
-@require_GET
 @staff_required
+@require_GET
 def home(request):
     counts = Family.objects.aggregate(
         active=Count("pk", filter=Q(archived_at__isnull=True)),

@@ -20,8 +20,8 @@ from ._common import family_url, paginate, refuse_archived_family
 AUDIT_ON_PAGE = 30
 
 
-@require_GET
 @staff_required
+@require_GET
 def family_list(request):
     form = SearchForm(request.GET or None)
     q, include_archived = "", False
@@ -52,8 +52,8 @@ def _optional(obj, attr):
     return getattr(obj, attr) if categories.has_related(obj, attr) else None
 
 
-@require_GET
 @staff_required
+@require_GET
 def family_detail(request, family_id):
     family = access.get_family_for_staff(family_id)
     children = access.children_with_records(family, own_persons_only=False)
@@ -88,8 +88,8 @@ def family_detail(request, family_id):
     })
 
 
-@require_GET
 @staff_required
+@require_GET
 def family_history(request, family_id):
     family = access.get_family_for_staff(family_id)
     child_ids = ChildLink.objects.filter(family=family).values("child_id")
@@ -102,8 +102,8 @@ def family_history(request, family_id):
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def family_create(request):
     data = request.POST if request.method == "POST" else None
     household_form = StaffHouseholdForm(data, prefix="foyer")
@@ -123,8 +123,8 @@ def family_create(request):
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def family_archive(request, family_id):
     family = access.get_family_for_staff(family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
@@ -141,8 +141,8 @@ def family_archive(request, family_id):
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def guardian2_remove(request, family_id):
     family = access.get_family_for_staff(family_id)
     if (refused := refuse_archived_family(request, family)) is not None:

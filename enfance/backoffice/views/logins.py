@@ -31,8 +31,8 @@ def _family_login(family, user_id):
     return get_object_or_404(User, pk=user_id, family=family, role=User.Role.FAMILY)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def family_login_create(request, family_id):
     family = access.get_family_for_staff(family_id)
     refused = refuse_archived_family(request, family) or _refuse_without_dossier(request, family)
@@ -73,8 +73,8 @@ def family_login_create(request, family_id):
     })
 
 
-@require_POST
 @staff_required(edit=True)
+@require_POST
 def family_login_invite(request, family_id, user_id):
     family = access.get_family_for_staff(family_id)
     login = _family_login(family, user_id)
@@ -96,8 +96,8 @@ def family_login_invite(request, family_id, user_id):
     return redirect(family_url(family, "identifiants"))
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def family_login_close(request, family_id, user_id):
     family = access.get_family_for_staff(family_id)
     login = _family_login(family, user_id)
@@ -130,8 +130,8 @@ def _close(request, login, done_url):
 STAFF_ROLES = [User.Role.ADMIN, User.Role.AGENT, User.Role.LEADER]
 
 
-@require_GET
 @staff_required(admin=True)
+@require_GET
 def staff_list(request):
     page = paginate(request, User.objects.filter(role__in=STAFF_ROLES).order_by("-is_active", "username"))
     for user in page.object_list:
@@ -139,8 +139,8 @@ def staff_list(request):
     return render(request, "backoffice/staff_list.html", {"section": "staff", "page": page})
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(admin=True)
+@require_http_methods(["GET", "POST"])
 def staff_create(request):
     form = StaffAccountForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
@@ -163,8 +163,8 @@ def staff_create(request):
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(admin=True)
+@require_http_methods(["GET", "POST"])
 def staff_close(request, user_id):
     login = get_object_or_404(User, pk=user_id, role__in=STAFF_ROLES)
     if login.pk == request.user.pk:

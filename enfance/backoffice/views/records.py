@@ -60,8 +60,8 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def family_record_edit(request, family_id, category):
     """One record of the household (address, guardians, tax, CAF, bank), created when missing."""
     category = category_or_404(category, scope=FAMILY, kinds=(FIELDS,))
@@ -88,8 +88,8 @@ def _child_context(request, child_id):
     return child, links, family
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def child_record_edit(request, child_id, category):
     """One record of the child (complementary data, health record), shared by its households."""
     category = category_or_404(category, scope=CHILD, kinds=(FIELDS, FILE))
@@ -120,8 +120,8 @@ def _child_cancel_url(category, child, family):
     return child_return_url(child, family)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def child_photo_edit(request, child_id):
     child, links, family = _child_context(request, child_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
@@ -170,8 +170,8 @@ def _item_delete(request, *, obj, family, child, done_url, title, message, butto
     })
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def authorized_person_edit(request, family_id, child_id, person_id=None):
     family, child, person = _person_context(request, family_id, child_id, person_id)
     if (refused := refuse_archived_family(request, family)) is not None:
@@ -185,8 +185,8 @@ def authorized_person_edit(request, family_id, child_id, person_id=None):
                       subject=family)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def authorized_person_delete(request, family_id, child_id, person_id):
     family, child, person = _person_context(request, family_id, child_id, person_id)
     if (refused := refuse_archived_family(request, family)) is not None:
@@ -209,8 +209,8 @@ def _vaccination_context(request, child_id, vaccination_id=None):
     return child, links, family, vaccination
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def vaccination_edit(request, child_id, vaccination_id=None):
     child, links, family, vaccination = _vaccination_context(request, child_id, vaccination_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
@@ -224,8 +224,8 @@ def vaccination_edit(request, child_id, vaccination_id=None):
                       instance=vaccination or category.new_instance(child=child), title=title, subject=child)
 
 
-@require_http_methods(["GET", "POST"])
 @staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
 def vaccination_delete(request, child_id, vaccination_id):
     child, links, family, vaccination = _vaccination_context(request, child_id, vaccination_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
