@@ -98,3 +98,15 @@ def test_search_query_count_does_not_grow_with_households(staff_client, db):
     assert one == thirty
     with_query = count_queries(lambda: staff_client.get(SEARCH, {"q": "autre enfant1"}))
     assert with_query == thirty
+
+
+def test_dashboard_recent_changes_never_show_health_values(staff_client, alice):
+    from enfance.families.models import Child
+
+    child = Child.objects.filter(links__family=alice.family).first()
+    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "health"]),
+                      {"doctor_name": "Dr Martin", "allergies": "Sésame"})
+    staff_client.post(reverse("backoffice:vaccination_add", args=[child.pk]), {"vaccine": "Rougeole", "date": "2020-02-02"})
+    body = staff_client.get(reverse("backoffice:home")).content.decode()
+    assert "Sésame" not in body and "Arachide" not in body and "Rougeole" not in body
+    assert "Données sanitaires" in body

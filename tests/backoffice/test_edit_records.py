@@ -315,3 +315,12 @@ def test_removing_the_second_guardian_closes_their_login_and_is_audited(staff_cl
     assert last_entry("guardian").action == AuditEntry.Action.DELETE
     assert last_entry("login").changes == {"is_active": ["oui", "non"]}
     assert staff_client.get(url).status_code == 404  # no second guardian any more
+
+
+def test_household_reference_must_stay_unique(staff_client, alice, bob):
+    response = staff_client.post(family_edit(alice.family, "household"), {
+        "reference": bob.family.reference, "address_line1": "1 rue", "postal_code": "83440", "city": "Tourrettes"})
+    assert response.status_code == 200
+    assert "existe déjà" in html.unescape(response.content.decode())
+    alice.family.refresh_from_db()
+    assert alice.family.reference != bob.family.reference

@@ -57,6 +57,7 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
         "family": family,
         "child": child,
         "foyer": foyer,
+        "button": _("Enregistrer : %(category)s") % {"category": category.label},
     })
 
 
