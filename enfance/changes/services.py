@@ -231,7 +231,8 @@ def review_rows(request):
 # --- decide -----------------------------------------------------------------------
 
 def _locked(request_id):
-    return ChangeRequest.objects.select_for_update().select_related("family", "child").get(pk=request_id)
+    # of=("self",): lock the request row only (the child is on the nullable side of an outer join).
+    return ChangeRequest.objects.select_for_update(of=("self",)).select_related("family", "child").get(pk=request_id)
 
 
 def approve(request_id, *, staff, comment="", confirm=False, auto=False):
