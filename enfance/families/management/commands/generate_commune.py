@@ -85,6 +85,7 @@ class Command(BaseCommand):
                 generator.batch(first + offset, size)
             if options["verbosity"] >= 2:
                 self.stdout.write(f"  {offset + size} / {families} foyers")
+        self.analyze()
         elapsed = time.perf_counter() - started
         c = generator.counts
         self.stdout.write(
@@ -96,6 +97,20 @@ class Command(BaseCommand):
         )
         if options["verbosity"] >= 1:
             self.stdout.write(f"Identifiants gen.{PREFIX.lower()}{first:0{DIGITS}d}… , mot de passe {PASSWORD}")
+
+    @staticmethod
+    def analyze():
+        """Fresh planner statistics: after a bulk load they are stale until autovacuum catches up,
+        and the planner then picks sequential scans for the portal's indexed lookups."""
+        models = [Family, Guardian, User, Child, ChildLink, HealthRecord, Vaccination, AuthorizedPerson, TaxInfo,
+                  CafInfo, BankAccount]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+                cursor.execute(f"ANALYZE {tables}")
+            elif connection.vendor == "sqlite":
+                for model in models:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     @staticmethod
     def next_number():
