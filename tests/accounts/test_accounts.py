@@ -180,3 +180,9 @@ def test_family_login_constraint_requires_a_household():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="orphan", role="family")
+
+
+@pytest.mark.django_db
+def test_createsuperuser_makes_an_administrator():
+    user = User.objects.create_superuser("premier.admin", "admin@example.org", "Premier-Admin-2026")
+    assert user.role == User.Role.ADMIN and user.is_administrator
