@@ -1,8 +1,11 @@
-from .models import ChangeRequest
+from .models import ChangeRequest, NewHouseholdApplication
 
 
 def staff_counts(request):
-    """The number of pending requests, on every staff page (one query, staff only)."""
+    """The numbers of pending requests and applications, on every staff page (staff who decide only).
+
+    Callables: the template evaluates them only where the menu is shown.
+    """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.can_edit_records:
         return {}
@@ -10,4 +13,7 @@ def staff_counts(request):
     def count():
         return ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING).count()
 
-    return {"pending_requests_count": count}
+    def applications():
+        return NewHouseholdApplication.objects.filter(status=NewHouseholdApplication.Status.PENDING).count()
+
+    return {"pending_requests_count": count, "pending_applications_count": applications}

@@ -1,11 +1,13 @@
 """The request mechanism: three kinds of change, review, apply, conflicts, auto-approval."""
 
+import datetime
 import io
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from enfance.changes import services
@@ -197,3 +199,28 @@ def test_my_requests_shows_values_and_answer(alice_client, alice, staff):
     assert "Refusée" in listing
     detail = alice_client.get(reverse("portal:request", args=[change.pk])).content.decode()
     assert "06 99 88 77 66" in detail and "06 12 34 56 78" in detail and "Numéro non attribué" in detail
+
+
+def test_every_staff_page_shows_the_pending_count(alice_client, alice, client, staff):
+    guardian = alice.family.guardians.get(rank=1)
+    alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
+    client.force_login(staff)
+    for url in (reverse("backoffice:home"), reverse("backoffice:families"), reverse("changes:queue")):
+        body = client.get(url).content.decode()
+        assert '<span class="count">1<span class="visually-hidden"> en attente' in body, url
+
+
+def test_queue_filters_by_category_household_and_age(alice_client, alice, bob, client, staff):
+    guardian = alice.family.guardians.get(rank=1)
+    alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
+    client.force_login(bob)
+    client.post(edit_url("donnees-fiscales"), {"year": "2025", "reference_income": "1000", "tax_shares": "1"})
+    client.force_login(staff)
+    queue = reverse("changes:queue")
+    assert client.get(queue, {"status": "pending"}).context["page"].paginator.count == 2
+    assert client.get(queue, {"status": "pending", "category": "tax"}).context["page"].paginator.count == 1
+    assert client.get(queue, {"status": "pending", "family": alice.family.reference}).context[
+        "page"].paginator.count == 1
+    assert client.get(queue, {"status": "pending", "age": "7"}).context["page"].paginator.count == 0
+    ChangeRequest.objects.update(created_at=timezone.now() - datetime.timedelta(days=10))
+    assert client.get(queue, {"status": "pending", "age": "7"}).context["page"].paginator.count == 2
