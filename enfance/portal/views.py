@@ -23,6 +23,7 @@ def home(request):
         "family": family,
         "children": children,
         "missing": categories.missing_items(family, children),
+        "pending_count": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING).count(),
         "section": "home",
     })
 
