@@ -25,7 +25,8 @@ def test_dashboard_shows_counts_search_box_and_recent_changes(staff_client, alic
     assert response.context["children_count"] == 2
     body = response.content.decode()
     assert 'name="q"' in body and f'action="{SEARCH}"' in body
-    assert "9 place de la Mairie" in body
+    assert "Modification" in body and f'href="/gestion/familles/{alice.family_id}/"' in body
+    assert "9 place de la Mairie" not in body  # values are on the household page, not here
     assert 'aria-current="page">Tableau de bord' in body
 
 
