@@ -7,6 +7,22 @@ from enfance.families.models import Child, ChildLink, Family, Guardian
 MAX_TERMS = 6
 
 
+def _variants(term):
+    """The spellings of a word to look for: SQLite's LIKE ignores case for ASCII letters only, so "élodie"
+    must also be tried as "Élodie" and "ÉLODIE" (PostgreSQL needs no help; the extra terms are harmless)."""
+    if term.isascii():
+        return [term]
+    return list(dict.fromkeys([term, term.lower(), term.upper(), term.capitalize(), term.title()]))
+
+
+def _any(fields, term):
+    condition = Q()
+    for variant in _variants(term):
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": variant})
+    return condition
+
+
 def search_families(q="", *, include_archived=False):
     """Households matching every word of `q` in a guardian's name, a child's name or the reference.
 
@@ -16,12 +32,8 @@ def search_families(q="", *, include_archived=False):
     if not include_archived:
         families = families.filter(archived_at__isnull=True)
     for term in q.split()[:MAX_TERMS]:
-        guardians = Guardian.objects.filter(
-            Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(birth_name__icontains=term)
-        ).values("family_id")
-        children = ChildLink.objects.filter(
-            Q(child__last_name__icontains=term) | Q(child__first_name__icontains=term)
-        ).values("family_id")
+        guardians = Guardian.objects.filter(_any(["last_name", "first_name", "birth_name"], term)).values("family_id")
+        children = ChildLink.objects.filter(_any(["child__last_name", "child__first_name"], term)).values("family_id")
         families = families.filter(Q(reference__icontains=term) | Q(pk__in=guardians) | Q(pk__in=children))
     return families.prefetch_related(
         "guardians", Prefetch("children", queryset=Child.objects.order_by("birth_date", "first_name"))
@@ -35,7 +47,7 @@ def search_children(q, *, exclude_family=None, limit=20):
     if not terms:
         return []
     for term in terms:
-        children = children.filter(Q(last_name__icontains=term) | Q(first_name__icontains=term))
+        children = children.filter(_any(["last_name", "first_name"], term))
     if exclude_family is not None:
         children = children.exclude(links__family=exclude_family)
     links = ChildLink.objects.select_related("family").prefetch_related("family__guardians")

@@ -111,3 +111,10 @@ def test_dashboard_recent_changes_never_show_health_values(staff_client, alice):
     body = staff_client.get(reverse("backoffice:home")).content.decode()
     assert "Sésame" not in body and "Arachide" not in body and "Rougeole" not in body
     assert "Données sanitaires" in body
+
+
+def test_search_ignores_the_case_of_accented_letters(staff_client, db):
+    family, _, _ = make_household("Élodie", children=0)
+    ChildFactory(first_name="Hélène", last_name="Ébrard", family=family)
+    for q in ("élodie", "ÉLODIE", "hélène", "HÉLÈNE", "ébrard"):
+        assert refs(staff_client.get(SEARCH, {"q": q})) == [family.reference], q
