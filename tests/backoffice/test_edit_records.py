@@ -324,3 +324,11 @@ def test_household_reference_must_stay_unique(staff_client, alice, bob):
     assert "existe déjà" in html.unescape(response.content.decode())
     alice.family.refresh_from_db()
     assert alice.family.reference != bob.family.reference
+
+
+def test_shared_childs_edit_page_says_both_households_see_the_change(staff_client, shared_custody):
+    jade, roux, garnier = shared_custody["jade"], shared_custody["roux"], shared_custody["garnier"]
+    response = staff_client.get(child_edit(jade, "child") + f"?foyer={garnier.pk}")
+    body = html.unescape(response.content.decode())
+    assert f"Fiche commune aux foyers {roux.reference}, {garnier.reference}" in body
+    assert f'href="/gestion/familles/{garnier.pk}/#enfant-{jade.pk}"' in body  # back to the household it came from

@@ -46,7 +46,8 @@ def _build_form(category, request, *, instance, child=None):
     return category.build_form(staff=True, instance=instance, data=data, files=files, child=child)
 
 
-def _render_form(request, *, form, title, subject, cancel_url, category, family=None, child=None, foyer=None):
+def _render_form(request, *, form, title, subject, cancel_url, category, family=None, child=None, foyer=None,
+                 intro=None):
     return render(request, "backoffice/record_form.html", {
         "section": "families",
         "form": form,
@@ -58,7 +59,16 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
         "child": child,
         "foyer": foyer,
         "button": _("Enregistrer : %(category)s") % {"category": category.label},
+        "intro": intro,
     })
+
+
+def _shared_intro(links):
+    """Shared custody: the child's own record is one, seen by both households."""
+    if len(links) < 2:
+        return None
+    return _("Fiche commune aux foyers %(refs)s : la modification vaut pour chacun d'eux.") % {
+        "refs": ", ".join(link.family.reference for link in links)}
 
 
 @staff_required(edit=True)
@@ -111,7 +121,7 @@ def child_record_edit(request, child_id, category):
         return redirect(child_return_url(child, family))
     return _render_form(request, form=form, title=_("Modifier : %(category)s") % {"category": category.label},
                         subject=child, child=child, family=family, category=category,
-                        foyer=family.pk if family else None,
+                        foyer=family.pk if family else None, intro=_shared_intro(links),
                         cancel_url=_child_cancel_url(category, child, family))
 
 
@@ -135,7 +145,8 @@ def child_photo_edit(request, child_id):
         return redirect(child_return_url(child, family))
     return _render_form(request, form=form, title=_("Photo de %(name)s") % {"name": child}, subject=child,
                         child=child, family=family, category=categories.get("photo"),
-                        foyer=family.pk if family else None, cancel_url=child_return_url(child, family))
+                        foyer=family.pk if family else None, cancel_url=child_return_url(child, family),
+                        intro=_shared_intro(links))
 
 
 # --- items of a list: authorised persons (of one household, for one child) and vaccinations -----------
