@@ -5,6 +5,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from enfance.core import audit
 from enfance.core.mail import send_templated_email
@@ -30,9 +31,21 @@ def activation_path(user):
     return reverse("accounts:activate", args=[uid, activation_token.make_token(user)])
 
 
+class LoginNotAllowed(Exception):
+    pass
+
+
 @transaction.atomic
 def create_family_login(family, *, actor, username, email, guardian=None, send=True):
-    """A household login with no password yet; its owner sets one through the activation link."""
+    """A household login with no password yet; its owner sets one through the activation link.
+
+    No portal account before the signed paper dossier has arrived, and none for an archived household.
+    """
+    if family.archived_at is not None:
+        raise LoginNotAllowed(_("Ce foyer est archivé : aucun identifiant ne peut lui être créé."))
+    if family.dossier_received_on is None:
+        raise LoginNotAllowed(_("Le dossier papier signé de ce foyer n'a pas été reçu : "
+                                "aucun accès au portail avant sa réception."))
     user = User(username=username, email=email, role=User.Role.FAMILY, family=family, guardian=guardian,
                 first_name=guardian.first_name if guardian else "", last_name=guardian.last_name if guardian else "")
     user.set_unusable_password()

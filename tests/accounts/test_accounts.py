@@ -186,3 +186,15 @@ def test_family_login_constraint_requires_a_household():
 def test_createsuperuser_makes_an_administrator():
     user = User.objects.create_superuser("premier.admin", "admin@example.org", "Premier-Admin-2026")
     assert user.role == User.Role.ADMIN and user.is_administrator
+
+
+@pytest.mark.django_db
+def test_no_login_can_be_created_before_the_dossier_or_for_an_archived_household(staff):
+    from django.utils import timezone
+
+    with pytest.raises(services.LoginNotAllowed):
+        services.create_family_login(FamilyFactory(dossier_received_on=None), actor=staff, username="a1",
+                                     email="a1@example.org", send=False)
+    with pytest.raises(services.LoginNotAllowed):
+        services.create_family_login(FamilyFactory(archived_at=timezone.now()), actor=staff, username="a2",
+                                     email="a2@example.org", send=False)
