@@ -62,3 +62,16 @@ def record_signed_copy(rules, family, received_on, *, actor):
                  object_type="conditions", changes={"exemplaire signé reçu le": ["", received_on.strftime("%d/%m/%Y")]},
                  note=str(rules))
     return copy
+
+
+def family_status(family):
+    """For the staff household page: the current rules, the signed copy and which logins accepted them."""
+    rules = current_rules()
+    if rules is None:
+        return None
+    return {
+        "rules": rules,
+        "signed": SignedCopy.objects.filter(rules=rules, family=family).first(),
+        "acknowledged": set(Acknowledgement.objects.filter(rules=rules, user__family=family)
+                            .values_list("user__username", flat=True)),
+    }

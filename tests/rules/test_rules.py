@@ -87,3 +87,14 @@ def test_staff_publish_rules_with_a_checked_pdf(staff_client):
     rules.refresh_from_db()
     assert rules.published_at is not None
     assert services.current_rules() == rules
+
+
+def test_household_page_shows_rules_and_pending_requests(staff_client, alice, rules):
+    from enfance.changes.models import ChangeRequest
+
+    Acknowledgement.objects.create(rules=rules, user=alice)
+    ChangeRequest.objects.create(family=alice.family, category="tax", kind="fields", created_by=alice)
+    page = staff_client.get(reverse("backoffice:family", args=[alice.family.pk])).content.decode()
+    assert "Exemplaire signé non reçu" in page
+    assert f"Acceptées en ligne par : {alice.username}" in page
+    assert "Demandes en attente de ce foyer" in page

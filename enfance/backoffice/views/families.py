@@ -8,9 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
+from enfance.changes.models import ChangeRequest
 from enfance.families import access, categories, services
 from enfance.families.forms import GuardianForm, StaffHouseholdForm
 from enfance.families.models import ChildLink
+from enfance.rules import services as rules_services
 
 from .. import audit_display, queries
 from .. import services as bo_services
@@ -85,6 +87,9 @@ def family_detail(request, family_id):
         "audit_limit": AUDIT_ON_PAGE,
         "can_edit": request.user.can_edit_records and not family.is_archived,
         "missing": categories.missing_items(family, children),
+        "pending_requests": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING)
+        .select_related("child"),
+        "rules_status": rules_services.family_status(family),
     })
 
 
