@@ -89,6 +89,21 @@ def is_auto_approved(category_key):
     return CategorySetting.objects.filter(category=category_key, auto_approve=True).exists()
 
 
+def auto_approved_categories():
+    return set(CategorySetting.objects.filter(auto_approve=True).values_list("category", flat=True))
+
+
+@transaction.atomic
+def set_auto_approved(keys, *, actor):
+    """Household records default to manual checking, as the commune described; an administrator may change it."""
+    before = auto_approved_categories()
+    for key in categories.BY_KEY:
+        CategorySetting.objects.update_or_create(category=key, defaults={"auto_approve": key in keys})
+    if before != set(keys):
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, object_type="réglages des demandes",
+                     changes={"validation automatique": [", ".join(sorted(before)), ", ".join(sorted(keys))]})
+
+
 # --- submit -------------------------------------------------------------------
 
 def _lock_family(family):

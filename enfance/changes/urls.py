@@ -6,6 +6,7 @@ app_name = "changes"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("reglages/", views.category_settings, name="settings"),
     path("<int:request_id>/", views.review, name="review"),
     path("<int:request_id>/valider/", views.approve, name="approve"),
     path("<int:request_id>/refuser/", views.reject, name="reject"),

@@ -123,3 +123,18 @@ def request_file(request, request_id):
     if change.kind != ChangeRequest.Kind.FILE or not change.file:
         raise Http404
     return FileResponse(change.file.open("rb"), content_type="image/jpeg")
+
+
+@staff_required(admin=True)
+def category_settings(request):
+    """Administrators choose, per category, whether households' requests apply at once (still recorded)."""
+    from enfance.families import categories
+
+    current = services.auto_approved_categories()
+    if request.method == "POST":
+        chosen = {key for key in request.POST.getlist("auto") if key in categories.BY_KEY}
+        services.set_auto_approved(chosen, actor=request.user)
+        messages.success(request, _("Réglages enregistrés."))
+        return redirect("changes:settings")
+    rows = [(c, c.key in current) for c in categories.CATEGORIES]
+    return render(request, "changes/settings.html", {"rows": rows, "section": "requests"})

@@ -224,3 +224,14 @@ def test_queue_filters_by_category_household_and_age(alice_client, alice, bob, c
     assert client.get(queue, {"status": "pending", "age": "7"}).context["page"].paginator.count == 0
     ChangeRequest.objects.update(created_at=timezone.now() - datetime.timedelta(days=10))
     assert client.get(queue, {"status": "pending", "age": "7"}).context["page"].paginator.count == 2
+
+
+def test_administrators_switch_a_category_to_automatic_approval(client, admin_user, staff):
+    client.force_login(staff)
+    assert client.get(reverse("changes:settings")).status_code == 403
+    client.force_login(admin_user)
+    page = client.get(reverse("changes:settings")).content.decode()
+    assert 'value="tax"' in page and "checked" not in page  # manual by default
+    client.post(reverse("changes:settings"), {"auto": ["tax", "unknown"]})
+    assert services.auto_approved_categories() == {"tax"}
+    assert AuditEntry.objects.filter(object_type="réglages des demandes").exists()
