@@ -1,13 +1,13 @@
 """The public pre-registration page and the staff's review of new households."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enfance.accounts.decorators import staff_required
 from enfance.core import ratelimit
+from enfance.core.pagination import paginate
 
 from . import applications
 from .application_forms import (
@@ -61,9 +61,8 @@ def application_list(request):
     items = NewHouseholdApplication.objects.order_by("created_at")
     if status in NewHouseholdApplication.Status.values:
         items = items.filter(status=status)
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(request, "changes/application_list.html", {
-        "page": page, "status": status, "statuses": NewHouseholdApplication.Status.choices,
+        "page": paginate(request, items), "status": status, "statuses": NewHouseholdApplication.Status.choices,
         "section": "applications",
     })
 

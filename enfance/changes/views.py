@@ -3,7 +3,6 @@
 import datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from enfance.accounts.decorators import staff_required
 from enfance.core.models import HealthAccessLog
+from enfance.core.pagination import paginate
 
 from . import services
 from .forms import ApproveForm, QueueFilterForm, RejectForm
@@ -35,10 +35,7 @@ def queue(request):
                                        ).distinct()
         if data["age"]:
             requests = requests.filter(created_at__lt=timezone.now() - datetime.timedelta(days=int(data["age"])))
-    page = Paginator(requests, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "changes/queue.html", {"form": form, "page": page, "query": query.urlencode(),
+    return render(request, "changes/queue.html", {"form": form, "page": paginate(request, requests),
                                                   "section": "requests"})
 
 

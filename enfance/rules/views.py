@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from enfance.accounts.decorators import family_required, staff_required
 from enfance.core.forms import bound_data
+from enfance.core.pagination import paginate
 from enfance.families.models import Family
 
 from . import services
@@ -73,9 +73,8 @@ def rules_detail(request, rules_id):
         families = families.filter(has_ack=False)
     elif show == "sans-exemplaire":
         families = families.filter(signed_on__isnull=True)
-    page = Paginator(families, 50).get_page(request.GET.get("page"))
     return render(request, "rules/rules_detail.html", {
-        "rules": rules, "page": page, "show": show, "section": "rules",
+        "rules": rules, "page": paginate(request, families), "show": show, "section": "rules",
         "ack_count": Acknowledgement.objects.filter(rules=rules).count(),
         "signed_count": SignedCopy.objects.filter(rules=rules).count(),
     })

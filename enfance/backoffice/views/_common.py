@@ -1,7 +1,6 @@
-"""Helpers shared by the staff views: categories named in URLs, read-only archived records, pagination."""
+"""Helpers shared by the staff views: categories named in URLs, read-only archived records."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -9,8 +8,6 @@ from django.utils.translation import gettext as _
 
 from enfance.families import categories
 from enfance.families.models import ChildLink
-
-PER_PAGE = 50
 
 
 def category_slug(key):
@@ -26,10 +23,6 @@ def category_or_404(name, *, scope, kinds):
     if category is None or category.scope != scope or category.kind not in kinds:
         raise Http404
     return category
-
-
-def paginate(request, queryset, per_page=PER_PAGE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def family_url(family, anchor=""):

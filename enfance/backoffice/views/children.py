@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
 from enfance.core.models import HealthAccessLog
+from enfance.core.pagination import paginate
 from enfance.families import access, categories, services
 from enfance.families.forms import ChildForm
 from enfance.families.models import Child
@@ -16,7 +17,7 @@ from enfance.portal.views import serve_photo
 from .. import audit_display, queries
 from .. import services as bo_services
 from ..forms import ChildSearchForm
-from ._common import child_links, child_return_family, family_url, paginate, refuse_archived_family
+from ._common import child_links, child_return_family, family_url, refuse_archived_family
 
 
 @staff_required(edit=True)
@@ -108,7 +109,4 @@ def health_log(request):
         child = get_object_or_404(Child, pk=child_id)
         entries = entries.filter(child=child)
     page = paginate(request, entries)
-    return render(request, "backoffice/health_log.html", {
-        "section": "health_log", "page": page, "child": child,
-        "query_string": f"enfant={child.pk}" if child else "",
-    })
+    return render(request, "backoffice/health_log.html", {"section": "health_log", "page": page, "child": child})

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
 from enfance.changes.models import ChangeRequest
+from enfance.core.pagination import paginate
 from enfance.families import access, categories, services
 from enfance.families.forms import GuardianForm, StaffHouseholdForm
 from enfance.families.models import ChildLink
@@ -17,7 +18,7 @@ from enfance.rules import services as rules_services
 from .. import audit_display, queries
 from .. import services as bo_services
 from ..forms import ArchiveForm, SearchForm
-from ._common import family_url, paginate, refuse_archived_family
+from ._common import family_url, refuse_archived_family
 
 AUDIT_ON_PAGE = 30
 
@@ -31,14 +32,11 @@ def family_list(request):
         q = form.cleaned_data["q"].strip()
         include_archived = form.cleaned_data["archived"]
     page = paginate(request, queries.search_families(q, include_archived=include_archived))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(request, "backoffice/family_list.html", {
         "section": "families",
         "form": form,
         "q": q,
         "page": page,
-        "query_string": params.urlencode(),
     })
 
 

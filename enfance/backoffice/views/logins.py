@@ -9,11 +9,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from enfance.accounts import services as account_services
 from enfance.accounts.decorators import staff_required
 from enfance.accounts.models import User
+from enfance.core.pagination import paginate
 from enfance.families import access
 
 from .. import services as bo_services
 from ..forms import FamilyLoginForm, StaffAccountForm
-from ._common import family_url, paginate, refuse_archived_family
+from ._common import family_url, refuse_archived_family
 from .families import login_status
 
 NO_DOSSIER = _("Pas d'identifiant pour le Portail Famille avant la réception du dossier papier signé : "

@@ -23,6 +23,14 @@ def widget(field):
     return field.as_widget(attrs=attrs)
 
 
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    """This page's URL query for page `number`, keeping the other parameters (search, filters)."""
+    params = context["request"].GET.copy()
+    params["page"] = number
+    return "?" + params.urlencode()
+
+
 @register.filter
 def euros(value):
     if value in (None, ""):
