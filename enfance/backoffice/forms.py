@@ -13,22 +13,13 @@ from enfance.families.forms import BankAccountForm
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Nom de famille, prénom ou nom d'un enfant, numéro de dossier"), max_length=100,
-                        required=False)
+                        required=False, widget=forms.SearchInput(attrs={"autocomplete": "off"}))
     archived = forms.BooleanField(label=_("Inclure les foyers archivés"), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.input_type = "search"
-        self.fields["q"].widget.attrs["autocomplete"] = "off"
 
 
 class ChildSearchForm(forms.Form):
-    q = forms.CharField(label=_("Prénom et/ou nom de l'enfant"), max_length=100, min_length=2, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.input_type = "search"
-        self.fields["q"].widget.attrs["autocomplete"] = "off"
+    q = forms.CharField(label=_("Prénom et/ou nom de l'enfant"), max_length=100, min_length=2, required=False,
+                        widget=forms.SearchInput(attrs={"autocomplete": "off"}))
 
 
 class StaffBankAccountForm(BankAccountForm):

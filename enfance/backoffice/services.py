@@ -6,7 +6,7 @@ They write the audit trail like every other change to household records.
 from django.db import transaction
 
 from enfance.core import audit
-from enfance.core.models import AuditEntry, HealthAccessLog
+from enfance.core.models import AuditEntry
 from enfance.families import services as family_services
 
 
@@ -28,8 +28,3 @@ def remove_second_guardian(guardian, *, actor):
     for login in guardian.logins.filter(is_active=True):
         close_login(login, actor=actor, note=f"identifiant {login.username} fermé : conjoint retiré du foyer")
     family_services.delete_record(guardian, actor=actor, family=guardian.family, note="conjoint retiré du foyer")
-
-
-def log_health_access(request, child):
-    """Every opening of a child's health data by staff is kept: who, when, which child, which page."""
-    return HealthAccessLog.objects.create(user=request.user, child=child, path=request.get_full_path()[:200])

@@ -2,7 +2,6 @@
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -13,7 +12,7 @@ from enfance.families.forms import ChildForm, GuardianForm, StaffHouseholdForm
 from enfance.families.models import Child, Guardian
 
 from .models import NewHouseholdApplication
-from .services import NotPending, RequestError, to_raw
+from .services import NotPending, RequestError, decide, raw_from_form
 
 Status = NewHouseholdApplication.Status
 
@@ -28,15 +27,11 @@ DOSSIER_CHECKLIST = [
 ]
 
 
-def _raw(form):
-    return {name: to_raw(form.cleaned_data.get(name)) for name in form._meta.fields}
-
-
 def submit_application(household_form, guardian_forms, child_forms):
     payload = {
-        "household": _raw(household_form),
-        "guardians": [_raw(f) for f in guardian_forms if f.cleaned_data],
-        "children": [_raw(f) for f in child_forms if f.cleaned_data],
+        "household": raw_from_form(household_form),
+        "guardians": [raw_from_form(f) for f in guardian_forms if f.cleaned_data],
+        "children": [raw_from_form(f) for f in child_forms if f.cleaned_data],
     }
     application = NewHouseholdApplication.objects.create(
         payload=payload, contact_email=payload["guardians"][0].get("email", ""),
@@ -75,13 +70,18 @@ def _bound(form_class, data, **kwargs):
     return form
 
 
+def _locked_pending(application_id):
+    application = NewHouseholdApplication.objects.select_for_update().get(pk=application_id)
+    if application.status != Status.PENDING:
+        raise NotPending(_("Cette pré-inscription a déjà été traitée."))
+    return application
+
+
 def approve_application(application_id, *, staff, dossier_received_on, links=None):
     """Create the household, its guardians and children (or link existing ones), and invite its logins."""
     links = links or {}
     with transaction.atomic():
-        application = NewHouseholdApplication.objects.select_for_update().get(pk=application_id)
-        if application.status != Status.PENDING:
-            raise NotPending(_("Cette pré-inscription a déjà été traitée."))
+        application = _locked_pending(application_id)
         payload = application.payload
         household = _bound(StaffHouseholdForm, {**payload["household"], "reference": "",
                                                  "dossier_received_on": dossier_received_on.isoformat()})
@@ -103,25 +103,14 @@ def approve_application(application_id, *, staff, dossier_received_on, links=Non
             if guardian.email:
                 create_family_login(family, actor=staff, username=suggest_username(family, guardian),
                                     email=guardian.email, guardian=guardian)
-        application.status = Status.APPROVED
-        application.decided_at = timezone.now()
-        application.decided_by = staff
-        application.dossier_received_on = dossier_received_on
-        application.family = family
-        application.save(update_fields=["status", "decided_at", "decided_by", "dossier_received_on", "family"])
+        decide(application, Status.APPROVED, by=staff, dossier_received_on=dossier_received_on, family=family)
     return application
 
 
 def reject_application(application_id, *, staff, reason):
     with transaction.atomic():
-        application = NewHouseholdApplication.objects.select_for_update().get(pk=application_id)
-        if application.status != Status.PENDING:
-            raise NotPending(_("Cette pré-inscription a déjà été traitée."))
-        application.status = Status.REJECTED
-        application.decided_at = timezone.now()
-        application.decided_by = staff
-        application.answer = reason.strip()[:2000]
-        application.save(update_fields=["status", "decided_at", "decided_by", "answer"])
+        application = _locked_pending(application_id)
+        decide(application, Status.REJECTED, by=staff, answer=reason.strip()[:2000])
         send_templated_email(application.contact_email, "changes/email/application_rejected.txt",
                              {"application": application})
     return application

@@ -7,7 +7,6 @@ now, and writes the audit trail through the same services as staff edits.
 """
 
 import datetime
-from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -66,13 +65,12 @@ def to_raw(value):
         return ""
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
     return str(value)
 
 
-def form_fields(form_class):
-    return list(form_class._meta.fields)
+def raw_from_form(form):
+    """{field: raw value} of a valid ModelForm, as stored in a request's payload."""
+    return {name: to_raw(form.cleaned_data.get(name)) for name in form._meta.fields}
 
 
 def raw_from_instance(instance, fields):
@@ -120,11 +118,11 @@ def find_pending(family, category_key, *, child=None, target_id=None):
 def submit_form(*, user, family, category_key, form, kind, child=None):
     """File a request from a valid form (kinds fields, add, change)."""
     category = categories.get(category_key)
-    fields = form_fields(type(form))
+    fields = list(form._meta.fields)
     original = _fresh(form.instance) if kind != Kind.ADD else None
     before = audit.snapshot(original, fields) if original is not None else {}
     proposed_display = audit.snapshot(form.instance, fields)
-    proposed = {name: to_raw(form.cleaned_data.get(name)) for name in fields}
+    proposed = raw_from_form(form)
     if original is not None and before == proposed_display:
         raise NoChange(_("Vous n'avez modifié aucune information."))
     target_id = original.pk if original is not None else None
@@ -250,23 +248,34 @@ def _locked(request_id):
     return ChangeRequest.objects.select_for_update(of=("self",)).select_related("family", "child").get(pk=request_id)
 
 
+def _locked_pending(request_id):
+    request = _locked(request_id)
+    if request.status != Status.PENDING:
+        raise NotPending(_("Cette demande a déjà été traitée (%(status)s).")
+                         % {"status": request.get_status_display().lower()})
+    return request
+
+
+def decide(obj, status, *, by, **fields):
+    """Close a request or a pre-registration: its new status, when, by whom, and any other field given."""
+    obj.status = status
+    obj.decided_at = timezone.now()
+    obj.decided_by = by
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=["status", "decided_at", "decided_by", *fields])
+    return obj
+
+
 def approve(request_id, *, staff, comment="", confirm=False, auto=False):
     """Apply the request in one transaction. Safe to call twice: the second call changes nothing."""
     with transaction.atomic():
-        request = _locked(request_id)
-        if request.status != Status.PENDING:
-            raise NotPending(_("Cette demande a déjà été traitée (%(status)s).")
-                             % {"status": request.get_status_display().lower()})
+        request = _locked_pending(request_id)
         found = conflicts(request)
         if found and not confirm:
             raise ConflictError(found)
         _apply(request, actor=staff)
-        request.status = Status.APPROVED
-        request.decided_at = timezone.now()
-        request.decided_by = staff
-        request.auto_approved = auto
-        request.answer = comment[:2000]
-        request.save(update_fields=["status", "decided_at", "decided_by", "auto_approved", "answer"])
+        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=comment[:2000])
         _notify(request)
     return request
 
@@ -276,15 +285,8 @@ def reject(request_id, *, staff, reason):
         raise RequestError(_("Indiquez le motif du refus : il est envoyé à la famille."),
                            errors={"reason": _("Le motif est obligatoire.")})
     with transaction.atomic():
-        request = _locked(request_id)
-        if request.status != Status.PENDING:
-            raise NotPending(_("Cette demande a déjà été traitée (%(status)s).")
-                             % {"status": request.get_status_display().lower()})
-        request.status = Status.REJECTED
-        request.decided_at = timezone.now()
-        request.decided_by = staff
-        request.answer = reason.strip()[:2000]
-        request.save(update_fields=["status", "decided_at", "decided_by", "answer"])
+        request = _locked_pending(request_id)
+        decide(request, Status.REJECTED, by=staff, answer=reason.strip()[:2000])
         _notify(request)
     return request
 
@@ -296,10 +298,7 @@ def cancel(request_id, *, family, user):
             raise ChangeRequest.DoesNotExist
         if request.status != Status.PENDING:
             raise NotPending(_("Cette demande a déjà été traitée : elle ne peut plus être annulée."))
-        request.status = Status.CANCELLED
-        request.decided_at = timezone.now()
-        request.decided_by = user
-        request.save(update_fields=["status", "decided_at", "decided_by"])
+        decide(request, Status.CANCELLED, by=user)
     return request
 
 

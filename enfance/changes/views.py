@@ -4,14 +4,15 @@ import datetime
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from enfance.accounts.decorators import staff_required
-from enfance.core.models import HealthAccessLog
+from enfance.core import audit
+from enfance.core.files import photo_response
 from enfance.core.pagination import paginate
 
 from . import services
@@ -55,15 +56,11 @@ def _get_change(request_id):
                              pk=request_id)
 
 
-def _log_health_access(request, change):
-    if change.category_obj.sensitive and change.child_id:
-        HealthAccessLog.objects.create(user=request.user, child_id=change.child_id, path=request.path[:200])
-
-
 @staff_required(edit=True)
 def review(request, request_id):
     change = _get_change(request_id)
-    _log_health_access(request, change)
+    if change.category_obj.sensitive and change.child_id:
+        audit.log_health_access(request, change.child)
     return render(request, "changes/review.html", _review_context(change))
 
 
@@ -117,9 +114,9 @@ def _next_pending_url(change):
 @staff_required(edit=True)
 def request_file(request, request_id):
     change = _get_change(request_id)
-    if change.kind != ChangeRequest.Kind.FILE or not change.file:
+    if change.kind != ChangeRequest.Kind.FILE:
         raise Http404
-    return FileResponse(change.file.open("rb"), content_type="image/jpeg")
+    return photo_response(change.file)
 
 
 @staff_required(admin=True)

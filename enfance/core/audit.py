@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import models
 
 from enfance.core.fields import mask_iban
-from enfance.core.models import AuditEntry
+from enfance.core.models import AuditEntry, HealthAccessLog
 
 MASKED_FIELDS = {"iban": mask_iban}
 
@@ -67,3 +67,8 @@ def record(*, actor, action, obj=None, family=None, child=None, changes=None, no
         changes=changes or {},
         note=note[:300],
     )
+
+
+def log_health_access(request, child):
+    """Every opening of a child's health data by staff is kept: who, when, which child, which page."""
+    return HealthAccessLog.objects.create(user=request.user, child=child, path=request.get_full_path()[:200])

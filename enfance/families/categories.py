@@ -133,3 +133,8 @@ def has_related(obj, attr):
     except models.models.ObjectDoesNotExist:
         return False
     return True
+
+
+def related_or_none(obj, attr):
+    """A one-to-one record that may be missing (the household's tax data, the child's health record)."""
+    return getattr(obj, attr) if has_related(obj, attr) else None

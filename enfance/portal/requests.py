@@ -1,7 +1,7 @@
 """The household's forms: each files a request (a ChangeRequest) instead of changing the record."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from enfance.accounts.decorators import family_required
 from enfance.changes import services
 from enfance.changes.models import ChangeRequest
+from enfance.core.files import photo_response
 from enfance.core.forms import bound_data
 from enfance.families import access, categories
 from enfance.families.forms import PhotoForm
@@ -226,6 +227,6 @@ def request_cancel(request, request_id):
 @family_required
 def request_photo(request, request_id):
     change = _own_request(request.family, request_id)
-    if change.kind != Kind.FILE or not change.file:
+    if change.kind != Kind.FILE:
         raise Http404
-    return FileResponse(change.file.open("rb"), content_type="image/jpeg")
+    return photo_response(change.file)

@@ -1,17 +1,16 @@
 """The Portail Famille. Every view is for the logged-in household and reaches only its objects."""
 
-from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from enfance.accounts.decorators import family_required
 from enfance.changes.models import ChangeRequest
+from enfance.core.files import photo_response
 from enfance.families import access, categories
-from enfance.families.models import Family
 
 
 def _family(request):
-    return access.family_with_records(request.family.pk, queryset=Family.objects.filter(pk=request.family.pk))
+    return access.family_with_records(request.family.pk)
 
 
 @require_GET
@@ -38,9 +37,9 @@ def information(request):
         "family": family,
         "guardian1": guardians.get(1),
         "guardian2": guardians.get(2),
-        "tax": _optional(family, "tax_info"),
-        "caf": _optional(family, "caf_info"),
-        "bank": _optional(family, "bank_account"),
+        "tax": categories.related_or_none(family, "tax_info"),
+        "caf": categories.related_or_none(family, "caf_info"),
+        "bank": categories.related_or_none(family, "bank_account"),
         "children": children,
         "pending": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING)
         .select_related("child"),
@@ -64,7 +63,7 @@ def child_health(request, child_id):
     child = access.get_child_for_family(request.family, child_id)
     return render(request, "portal/child_health.html", {
         "child": child,
-        "health": _optional(child, "health"),
+        "health": categories.related_or_none(child, "health"),
         "vaccinations": child.vaccinations.all(),
         "section": "information",
     })
@@ -73,23 +72,4 @@ def child_health(request, child_id):
 @require_GET
 @family_required
 def child_photo(request, child_id):
-    child = access.get_child_for_family(request.family, child_id)
-    return serve_photo(child)
-
-
-def serve_photo(child):
-    """A private file, sent only after the caller checked access."""
-    if not child.photo:
-        raise Http404
-    try:
-        handle = child.photo.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=300"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _optional(obj, attr):
-    return getattr(obj, attr) if categories.has_related(obj, attr) else None
+    return photo_response(access.get_child_for_family(request.family, child_id).photo)

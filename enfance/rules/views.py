@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from enfance.accounts.decorators import family_required, staff_required
+from enfance.core.files import private_file_response
 from enfance.core.forms import bound_data
 from enfance.core.pagination import paginate
 from enfance.families.models import Family
@@ -41,9 +42,9 @@ def portal_rules(request):
 @family_required(rules_exempt=True)
 def portal_rules_pdf(request):
     rules = services.current_rules()
-    if rules is None or not rules.pdf:
+    if rules is None:
         raise Http404
-    return FileResponse(rules.pdf.open("rb"), content_type="application/pdf", filename="conditions.pdf")
+    return _pdf_response(rules)
 
 
 # --- the staff's side -----------------------------------------------------------------
@@ -108,7 +109,8 @@ def rules_signed_copy(request, rules_id):
 
 @staff_required(edit=True)
 def rules_pdf(request, rules_id):
-    rules = get_object_or_404(ServiceRules, pk=rules_id)
-    if not rules.pdf:
-        raise Http404
-    return FileResponse(rules.pdf.open("rb"), content_type="application/pdf", filename="conditions.pdf")
+    return _pdf_response(get_object_or_404(ServiceRules, pk=rules_id))
+
+
+def _pdf_response(rules):
+    return private_file_response(rules.pdf, content_type="application/pdf", filename="conditions.pdf")

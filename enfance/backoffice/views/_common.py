@@ -11,15 +11,13 @@ from enfance.families.models import ChildLink
 
 
 def category_slug(key):
-    """The category's name in URLs: its French slug when the registry has one, else its key."""
-    category = categories.get(key)
-    return getattr(category, "slug", None) or category.key
+    """The category's name in URLs: its French slug."""
+    return categories.get(key).slug
 
 
 def category_or_404(name, *, scope, kinds):
-    """The category a URL names (by slug or key), only of the given scope and kinds."""
-    by_slug = getattr(categories, "BY_SLUG", {})
-    category = by_slug.get(name) or categories.BY_KEY.get(name)
+    """The category a URL names (by slug, or by key), only of the given scope and kinds."""
+    category = categories.BY_SLUG.get(name) or categories.BY_KEY.get(name)
     if category is None or category.scope != scope or category.kind not in kinds:
         raise Http404
     return category

@@ -7,15 +7,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
+from enfance.core import audit
+from enfance.core.files import photo_response
 from enfance.core.models import HealthAccessLog
 from enfance.core.pagination import paginate
 from enfance.families import access, categories, services
 from enfance.families.forms import ChildForm
 from enfance.families.models import Child
-from enfance.portal.views import serve_photo
 
 from .. import audit_display, queries
-from .. import services as bo_services
 from ..forms import ChildSearchForm
 from ._common import child_links, child_return_family, family_url, refuse_archived_family
 
@@ -73,7 +73,7 @@ def child_link(request, family_id):
 @staff_required
 @require_GET
 def child_photo(request, child_id):
-    return serve_photo(get_object_or_404(Child, pk=child_id))
+    return photo_response(access.get_child_for_staff(child_id).photo)
 
 
 @staff_required
@@ -81,14 +81,14 @@ def child_photo(request, child_id):
 def child_health(request, child_id):
     """The child's health data. Every opening is logged (who, when, which child)."""
     child = access.get_child_for_staff(child_id)
-    bo_services.log_health_access(request, child)
+    audit.log_health_access(request, child)
     links = child_links(child)
     family = child_return_family(request, links)
     editable = request.user.can_edit_records and any(link.family.archived_at is None for link in links)
     return render(request, "backoffice/child_health.html", {
         "section": "families",
         "child": child,
-        "health": child.health if categories.has_related(child, "health") else None,
+        "health": categories.related_or_none(child, "health"),
         "vaccinations": list(child.vaccinations.all()),
         "links": links,
         "family": family,

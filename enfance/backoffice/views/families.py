@@ -48,10 +48,6 @@ def login_status(user):
     return "active", _("Actif")
 
 
-def _optional(obj, attr):
-    return getattr(obj, attr) if categories.has_related(obj, attr) else None
-
-
 @staff_required
 @require_GET
 def family_detail(request, family_id):
@@ -76,9 +72,9 @@ def family_detail(request, family_id):
         "family": family,
         "guardian1": guardians.get(1),
         "guardian2": guardians.get(2),
-        "tax": _optional(family, "tax_info"),
-        "caf": _optional(family, "caf_info"),
-        "bank": _optional(family, "bank_account"),
+        "tax": categories.related_or_none(family, "tax_info"),
+        "caf": categories.related_or_none(family, "caf_info"),
+        "bank": categories.related_or_none(family, "bank_account"),
         "children": children,
         "logins": logins,
         "entries": audit_display.lines(entries),

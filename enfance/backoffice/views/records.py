@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from enfance.accounts.decorators import staff_required
+from enfance.core import audit
+from enfance.core.forms import bound_data
 from enfance.families import access, categories, services
 from enfance.families.categories import CHILD, FAMILY, FIELDS, FILE
 from enfance.families.forms import PhotoForm
 from enfance.families.models import ChildLink
 
-from .. import services as bo_services
 from ..forms import StaffBankAccountForm
 from ._common import (
     category_or_404,
@@ -34,12 +35,8 @@ ANCHORS = {"household": "adresse", "guardian1": "responsable", "guardian2": "con
            "caf": "caf", "bank": "banque"}
 
 
-def _bound(request):
-    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
-
-
 def _build_form(category, request, *, instance, child=None):
-    data, files = _bound(request)
+    data, files = bound_data(request)
     form_class = STAFF_FORMS.get(category.key)
     if form_class is not None:
         return form_class(data=data, files=files, instance=instance)
@@ -110,7 +107,7 @@ def child_record_edit(request, child_id, category):
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
         return refused
     if category.sensitive:
-        bo_services.log_health_access(request, child)
+        audit.log_health_access(request, child)
     instance = category.get_instance(child=child) or category.new_instance(child=child)
     form = _build_form(category, request, instance=instance, child=child)
     if request.method == "POST" and form.is_valid():
@@ -137,8 +134,7 @@ def child_photo_edit(request, child_id):
     child, links, family = _child_context(request, child_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
         return refused
-    data, files = _bound(request)
-    form = PhotoForm(data=data, files=files, instance=child)
+    form = PhotoForm(*bound_data(request), instance=child)
     if request.method == "POST" and form.is_valid():
         services.set_photo(child, form.cleaned_data["photo"], actor=request.user)
         messages.success(request, _("La photo de %(name)s est enregistrée.") % {"name": child.first_name})
@@ -227,7 +223,7 @@ def vaccination_edit(request, child_id, vaccination_id=None):
     child, links, family, vaccination = _vaccination_context(request, child_id, vaccination_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
         return refused
-    bo_services.log_health_access(request, child)
+    audit.log_health_access(request, child)
     category = categories.get("vaccinations")
     url = reverse("backoffice:child_health", args=[child.pk])
     title = (_("Modifier une vaccination de %(name)s") if vaccination else
@@ -242,7 +238,7 @@ def vaccination_delete(request, child_id, vaccination_id):
     child, links, family, vaccination = _vaccination_context(request, child_id, vaccination_id)
     if (refused := refuse_archived_child(request, child, links, family)) is not None:
         return refused
-    bo_services.log_health_access(request, child)
+    audit.log_health_access(request, child)
     return _item_delete(
         request, obj=vaccination, family=None, child=child,
         done_url=reverse("backoffice:child_health", args=[child.pk]),
