@@ -65,6 +65,24 @@ def send_activation(user, *, actor):
 
 
 @transaction.atomic
+def close_login(user, *, actor, note=""):
+    """The login can no longer sign in; its open sessions end at their next request. Closing twice is harmless.
+
+    Nobody closes their own login (an administrator would lock themselves out).
+    """
+    if actor is not None and user.pk == actor.pk:
+        raise LoginNotAllowed(_("Vous ne pouvez pas fermer votre propre compte."))
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit.record(actor=actor, action=AuditEntry.Action.LOGIN_CLOSED, obj=user, family=user.family,
+                 object_type="login", changes={"is_active": [_("oui"), _("non")]},
+                 note=note or _("identifiant %(username)s fermé") % {"username": user.username})
+    return user
+
+
+@transaction.atomic
 def create_staff_login(*, actor, username, email, role, first_name="", last_name=""):
     user = User(username=username, email=email, role=role, first_name=first_name, last_name=last_name)
     user.set_unusable_password()

@@ -13,6 +13,7 @@ class AuditEntry(models.Model):
         ARCHIVE = "archive", _("Archivage")
         LOGIN_CREATED = "login_created", _("Identifiant créé")
         LOGIN_INVITED = "login_invited", _("Invitation envoyée")
+        LOGIN_CLOSED = "login_closed", _("Identifiant fermé")
         REQUEST = "request", _("Demande")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -198,3 +198,20 @@ def test_no_login_can_be_created_before_the_dossier_or_for_an_archived_household
     with pytest.raises(services.LoginNotAllowed):
         services.create_family_login(FamilyFactory(archived_at=timezone.now()), actor=staff, username="a2",
                                      email="a2@example.org", send=False)
+
+
+@pytest.mark.django_db
+def test_closing_a_login_is_audited_once_and_refused_for_ones_own(staff, alice):
+    from enfance.core.models import AuditEntry
+
+    services.close_login(alice, actor=staff)
+    services.close_login(alice, actor=staff)  # already closed: nothing more happens
+    alice.refresh_from_db()
+    assert not alice.is_active
+    entry = AuditEntry.objects.get(object_type="login", action=AuditEntry.Action.LOGIN_CLOSED)
+    assert entry.get_action_display() == "Identifiant fermé"
+    assert entry.family == alice.family and entry.note == "identifiant famille.alice fermé"
+    with pytest.raises(services.LoginNotAllowed):
+        services.close_login(staff, actor=staff)
+    staff.refresh_from_db()
+    assert staff.is_active

@@ -314,6 +314,7 @@ def test_removing_the_second_guardian_closes_their_login_and_is_audited(staff_cl
     assert alice.is_active
     assert last_entry("guardian").action == AuditEntry.Action.DELETE
     assert last_entry("login").changes == {"is_active": ["oui", "non"]}
+    assert last_entry("login").action == AuditEntry.Action.LOGIN_CLOSED
     assert staff_client.get(url).status_code == 404  # no second guardian any more
 
 

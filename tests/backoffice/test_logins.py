@@ -116,6 +116,7 @@ def test_close_a_login(staff_client, alice, staff):
     assert not User.objects.get(pk=alice.pk).is_active
     entry = AuditEntry.objects.filter(object_type="login").latest("id")
     assert entry.family == alice.family and entry.actor == staff and entry.changes == {"is_active": ["oui", "non"]}
+    assert entry.action == AuditEntry.Action.LOGIN_CLOSED
     # A closed login's open session ends.
     assert client_for(alice).get(reverse("portal:home")).status_code in (302, 403)
 

@@ -12,7 +12,6 @@ from enfance.accounts.models import User
 from enfance.core.pagination import paginate
 from enfance.families import access
 
-from .. import services as bo_services
 from ..forms import FamilyLoginForm, StaffAccountForm
 from ._common import family_url, refuse_archived_family
 from .families import login_status
@@ -112,7 +111,11 @@ def _close(request, login, done_url):
         messages.info(request, _("L'identifiant %(username)s est déjà fermé.") % {"username": login.username})
         return redirect(done_url)
     if request.method == "POST":
-        bo_services.close_login(login, actor=request.user)
+        try:
+            account_services.close_login(login, actor=request.user)
+        except account_services.LoginNotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect(done_url)
         messages.success(request, _("L'identifiant %(username)s est fermé.") % {"username": login.username})
         return redirect(done_url)
     return render(request, "backoffice/confirm.html", {
@@ -168,7 +171,4 @@ def staff_create(request):
 @require_http_methods(["GET", "POST"])
 def staff_close(request, user_id):
     login = get_object_or_404(User, pk=user_id, role__in=STAFF_ROLES)
-    if login.pk == request.user.pk:
-        messages.error(request, _("Vous ne pouvez pas fermer votre propre compte."))
-        return redirect("backoffice:staff")
     return _close(request, login, reverse("backoffice:staff"))
