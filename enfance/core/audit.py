@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from enfance.core.fields import mask_iban
 from enfance.core.models import AuditEntry, HealthAccessLog
@@ -19,7 +20,7 @@ def display_value(instance, field):
     if field.choices and value not in (None, ""):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
-        return "oui" if value else "non"
+        return _("oui") if value else _("non")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Decimal):

@@ -2,7 +2,10 @@
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from enfance.accounts.services import close_login
 from enfance.core import audit
 from enfance.core.models import AuditEntry
 
@@ -64,7 +67,7 @@ def set_photo(child, photo_file, *, actor, family=None, note=""):
         obj=child,
         family=family,
         child=child,
-        changes={"photo": ["photo précédente" if old_name else "", "nouvelle photo"]},
+        changes={"photo": [_("photo précédente") if old_name else "", _("nouvelle photo")]},
         note=note,
     )
     if old_name:
@@ -126,7 +129,7 @@ def link_child(family, child, *, actor, note=""):
                                                     defaults={"since": timezone.localdate()})
     if created:
         audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=child, family=family, child=child,
-                     changes={"foyer": ["", family.reference]}, note=note or "garde partagée")
+                     changes={"foyer": ["", family.reference]}, note=note or _("garde partagée"))
     return link
 
 
@@ -140,7 +143,17 @@ def archive_family(family, *, actor, reason=""):
     family.archive_reason = reason[:200]
     family.save(update_fields=["archived_at", "archive_reason"])
     closed = family.logins.filter(is_active=True).update(is_active=False)
+    closed_note = ngettext("%(n)d identifiant fermé", "%(n)d identifiants fermés", closed) % {"n": closed}
     audit.record(actor=actor, action=AuditEntry.Action.ARCHIVE, obj=family, family=family,
                  changes={"archived_at": ["", timezone.localtime(family.archived_at).strftime("%d/%m/%Y %H:%M")]},
-                 note=f"{reason} ({closed} identifiant(s) fermé(s))".strip())
+                 note=f"{reason} ({closed_note})".strip())
     return family
+
+
+@transaction.atomic
+def remove_second_guardian(guardian, *, actor):
+    """The second guardian leaves the household: their own logins are closed, then the record is deleted."""
+    for login in guardian.logins.filter(is_active=True):
+        close_login(login, actor=actor, note=_("identifiant %(username)s fermé : conjoint retiré du foyer")
+                    % {"username": login.username})
+    delete_record(guardian, actor=actor, family=guardian.family, note=_("conjoint retiré du foyer"))

@@ -1,6 +1,7 @@
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from enfance.core import audit
 from enfance.core.dates import school_year_start
@@ -52,7 +53,7 @@ def publish(rules, *, actor):
     rules.published_at = timezone.now()
     rules.save(update_fields=["published_at"])
     cache.delete(CACHE_KEY)
-    audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=rules, note="publication")
+    audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=rules, note=_("publication"))
 
 
 def record_signed_copy(rules, family, received_on, *, actor):

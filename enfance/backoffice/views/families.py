@@ -16,7 +16,6 @@ from enfance.families.models import ChildLink
 from enfance.rules import services as rules_services
 
 from .. import audit_display, queries
-from .. import services as bo_services
 from ..forms import ArchiveForm, SearchForm
 from ._common import family_url, refuse_archived_family
 
@@ -150,7 +149,7 @@ def guardian2_remove(request, family_id):
     if guardian is None:
         raise Http404
     if request.method == "POST":
-        bo_services.remove_second_guardian(guardian, actor=request.user)
+        services.remove_second_guardian(guardian, actor=request.user)
         messages.success(request, _("Le conjoint %(name)s est retiré du foyer.") % {"name": guardian})
         return redirect(family_url(family, "conjoint"))
     open_logins = [u for u in family.logins.all() if u.is_active and u.guardian_id == guardian.pk]

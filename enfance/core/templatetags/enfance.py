@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django import template
@@ -42,6 +43,12 @@ def euros(value):
 
 @register.filter
 def frdate(value):
+    """dd/mm/yyyy, from a date or from an ISO date string (as kept in a pre-registration's payload)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
     return date_format(value, "d/m/Y") if value else ""
 
 
