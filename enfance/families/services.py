@@ -20,11 +20,20 @@ def _owner_kwargs(obj):
 
 @transaction.atomic
 def save_record(form, *, actor, family=None, child=None, note=""):
-    """Save a bound, valid ModelForm and write what changed to the audit trail."""
+    """Save a bound, valid ModelForm and write what changed to the audit trail.
+
+    An existing row is saved with the form's fields only, so that a change made meanwhile to another
+    field (by staff, by another request) is not overwritten with the value read earlier.
+    """
     instance = form.instance
     creating = instance.pk is None
     before = {} if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
-    obj = form.save()
+    if creating:
+        obj = form.save()
+    else:
+        obj = form.save(commit=False)
+        obj.save(update_fields=form._meta.fields)
+        form.save_m2m()
     changes = audit.diff(before, audit.snapshot(obj))
     if changes or creating:
         owners = _owner_kwargs(obj)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from enfance.accounts.models import User
 from enfance.backoffice.views._common import category_slug
 from enfance.core.models import AuditEntry, HealthAccessLog
-from enfance.families.models import AuthorizedPerson, BankAccount, Child, Guardian, TaxInfo, Vaccination
+from enfance.families.models import AuthorizedPerson, BankAccount, Child, Family, Guardian, TaxInfo, Vaccination
 from tests.factories import UserFactory, make_household
 
 from .conftest import png_bytes
@@ -333,3 +333,19 @@ def test_shared_childs_edit_page_says_both_households_see_the_change(staff_clien
     body = html.unescape(response.content.decode())
     assert f"Fiche commune aux foyers {roux.reference}, {garnier.reference}" in body
     assert f'href="/gestion/familles/{garnier.pk}/#enfant-{jade.pk}"' in body  # back to the household it came from
+
+
+def test_saving_a_form_keeps_a_field_changed_meanwhile_outside_it(staff, alice):
+    # Bug: the whole row was written back, so a field the form does not hold got its stale value again.
+    from enfance.families import services
+    from enfance.families.forms import HouseholdForm
+
+    family = Family.objects.get(pk=alice.family_id)
+    form = HouseholdForm({"address_line1": "2 place de la Mairie", "postal_code": "83440", "city": "Tourrettes"},
+                         instance=family)
+    assert form.is_valid()
+    Family.objects.filter(pk=family.pk).update(dossier_received_on=datetime.date(2026, 10, 2))  # another agent
+    services.save_record(form, actor=staff, family=family)
+    family.refresh_from_db()
+    assert family.address_line1 == "2 place de la Mairie"
+    assert family.dossier_received_on == datetime.date(2026, 10, 2)
