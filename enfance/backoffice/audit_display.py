@@ -10,6 +10,7 @@ from enfance.core.audit import field_labels
 from enfance.core.fields import mask_iban
 from enfance.core.models import AuditEntry
 from enfance.families import models as fm
+from enfance.rules.models import ServiceRules
 
 MODELS = {
     "family": fm.Family,
@@ -22,6 +23,7 @@ MODELS = {
     "vaccination": fm.Vaccination,
     "authorizedperson": fm.AuthorizedPerson,
     "login": User,
+    "servicerules": ServiceRules,
 }
 EXTRA_LABELS = {"is_active": _("identifiant ouvert"), "foyer": _("foyer")}
 SENSITIVE = {"healthrecord", "vaccination"}

@@ -49,6 +49,14 @@ def acknowledge(request, rules):
     request.session["rules_acknowledged"] = rules.pk
 
 
+def create(form, *, actor):
+    """New rules for a school year, saved unpublished."""
+    rules = form.save()
+    audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=rules,
+                 changes=audit.diff({}, audit.snapshot(rules, ["school_year", "title"])))
+    return rules
+
+
 def publish(rules, *, actor):
     rules.published_at = timezone.now()
     rules.save(update_fields=["published_at"])

@@ -54,7 +54,7 @@ def portal_rules_pdf(request):
 def rules_list(request):
     form = ServiceRulesForm(*bound_data(request))
     if request.method == "POST" and form.is_valid():
-        rules = form.save()
+        rules = services.create(form, actor=request.user)
         messages.success(request, _("Conditions %(year)s enregistrées (non publiées).") % {"year": rules.school_year_label})
         return redirect("rules:detail", rules.pk)
     return render(request, "rules/rules_list.html", {"rules_list": ServiceRules.objects.all(), "form": form,

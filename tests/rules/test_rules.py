@@ -98,3 +98,17 @@ def test_household_page_shows_rules_and_pending_requests(staff_client, alice, ru
     assert "Exemplaire signé non reçu" in page
     assert f"Acceptées en ligne par : {alice.username}" in page
     assert "Demandes en attente de ce foyer" in page
+
+
+def test_new_rules_are_saved_unpublished_and_audited(staff_client, staff):
+    from enfance.core.models import AuditEntry
+
+    response = staff_client.post(reverse("rules:list"), {"school_year": school_year_start().year, "title": "Règlement",
+                                                         "text": "Texte."})
+    rules = ServiceRules.objects.get()
+    assert response.url == reverse("rules:detail", args=[rules.pk]) and rules.published_at is None
+    entry = AuditEntry.objects.get(object_type="servicerules")
+    assert entry.action == AuditEntry.Action.CREATE and entry.actor == staff
+    assert entry.changes["title"] == ["", "Règlement"]
+    dashboard = staff_client.get(reverse("backoffice:home")).content.decode()
+    assert "Conditions de fonctionnement : Règlement" in dashboard
