@@ -194,10 +194,6 @@ class HealthRecord(models.Model):
     def __str__(self):
         return str(_("Données sanitaires"))
 
-    @property
-    def has_flags(self):
-        return bool(self.allergies.strip() or self.has_pai or self.treatments.strip())
-
 
 class Vaccination(models.Model):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="vaccinations")

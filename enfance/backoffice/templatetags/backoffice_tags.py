@@ -21,8 +21,3 @@ def child_edit_url(child, key, family=None):
     args = [child.pk] if key == "photo" else [child.pk, category_slug(key)]
     url = reverse(name, args=args)
     return f"{url}?{urlencode({'foyer': family.pk})}" if family is not None else url
-
-
-@register.simple_tag
-def with_foyer(url, family):
-    return f"{url}?{urlencode({'foyer': family.pk})}" if family is not None else url

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.accounts import services as account_services
@@ -16,8 +17,8 @@ from ..forms import FamilyLoginForm, StaffAccountForm
 from ._common import family_url, refuse_archived_family
 from .families import login_status
 
-NO_DOSSIER = _("Pas d'identifiant pour le Portail Famille avant la réception du dossier papier signé : "
-               "indiquez d'abord la date de réception du dossier dans l'adresse du foyer.")
+NO_DOSSIER = gettext_lazy("Pas d'identifiant pour le Portail Famille avant la réception du dossier papier signé : "
+                         "indiquez d'abord la date de réception du dossier dans l'adresse du foyer.")
 
 
 def _refuse_without_dossier(request, family):
