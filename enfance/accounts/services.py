@@ -57,6 +57,20 @@ def create_family_login(family, *, actor, username, email, guardian=None, send=T
     return user
 
 
+def resend_activation(user, *, actor):
+    """A new activation link for a login whose owner has not chosen a password yet."""
+    if not user.is_active:
+        raise LoginNotAllowed(_("L'identifiant %(username)s est fermé : aucune invitation n'est envoyée.")
+                              % {"username": user.username})
+    if user.has_usable_password():
+        raise LoginNotAllowed(_("L'identifiant %(username)s est déjà activé : en cas d'oubli, son titulaire "
+                                "utilise « Mot de passe oublié ».") % {"username": user.username})
+    if not user.email:
+        raise LoginNotAllowed(_("L'identifiant %(username)s n'a pas d'adresse électronique.")
+                              % {"username": user.username})
+    send_activation(user, actor=actor)
+
+
 def send_activation(user, *, actor):
     send_templated_email(user.email, "accounts/email/activation.txt",
                          {"user": user, "path": activation_path(user)})

@@ -215,3 +215,21 @@ def test_closing_a_login_is_audited_once_and_refused_for_ones_own(staff, alice):
         services.close_login(staff, actor=staff)
     staff.refresh_from_db()
     assert staff.is_active
+
+
+@pytest.mark.django_db
+def test_an_invitation_is_resent_only_to_an_open_login_still_without_password(
+        staff, alice, django_capture_on_commit_callbacks):
+    pending = services.create_family_login(alice.family, actor=staff, username="famille.attente",
+                                           email="attente@example.org", send=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.resend_activation(pending, actor=staff)
+    assert [m.to for m in mail.outbox] == [["attente@example.org"]]
+    with pytest.raises(services.LoginNotAllowed, match="déjà activé"):
+        services.resend_activation(alice, actor=staff)
+    pending.email = ""
+    with pytest.raises(services.LoginNotAllowed, match="pas d'adresse"):
+        services.resend_activation(pending, actor=staff)
+    services.close_login(pending, actor=staff)
+    with pytest.raises(services.LoginNotAllowed, match="est fermé"):
+        services.resend_activation(pending, actor=staff)

@@ -82,17 +82,11 @@ def family_login_invite(request, family_id, user_id):
     refused = refuse_archived_family(request, family) or _refuse_without_dossier(request, family)
     if refused is not None:
         return refused
-    if not login.is_active:
-        messages.error(request, _("L'identifiant %(username)s est fermé : aucune invitation n'est envoyée.")
-                       % {"username": login.username})
-    elif login.has_usable_password():
-        messages.error(request, _("L'identifiant %(username)s est déjà activé : en cas d'oubli, son titulaire "
-                                  "utilise « Mot de passe oublié ».") % {"username": login.username})
-    elif not login.email:
-        messages.error(request, _("L'identifiant %(username)s n'a pas d'adresse électronique.")
-                       % {"username": login.username})
+    try:
+        account_services.resend_activation(login, actor=request.user)
+    except account_services.LoginNotAllowed as exc:
+        messages.error(request, str(exc))
     else:
-        account_services.send_activation(login, actor=request.user)
         messages.success(request, _("Une nouvelle invitation est envoyée à %(email)s.") % {"email": login.email})
     return redirect(family_url(family, "identifiants"))
 
