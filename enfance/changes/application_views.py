@@ -67,8 +67,9 @@ def application_list(request):
     })
 
 
-def _context(application, approve_form=None, reject_form=None):
-    duplicates = applications.likely_duplicates(application)
+def _context(application, approve_form=None, reject_form=None, duplicates=None):
+    if duplicates is None:
+        duplicates = applications.likely_duplicates(application)
     return {
         "application": application,
         "duplicates": duplicates,
@@ -89,7 +90,8 @@ def application_review(request, application_id):
 @staff_required(edit=True)
 def application_approve(request, application_id):
     application = get_object_or_404(NewHouseholdApplication, pk=application_id)
-    form = ApplicationApproveForm(request.POST, duplicates=applications.likely_duplicates(application))
+    duplicates = applications.likely_duplicates(application)
+    form = ApplicationApproveForm(request.POST, duplicates=duplicates)
     if form.is_valid():
         try:
             application = applications.approve_application(
@@ -104,7 +106,8 @@ def application_approve(request, application_id):
             messages.success(request, _("Foyer %(ref)s créé ; les liens d'activation sont envoyés.")
                              % {"ref": application.family.reference})
             return redirect("backoffice:family", application.family_id)
-    return render(request, "changes/application_review.html", _context(application, approve_form=form))
+    return render(request, "changes/application_review.html",
+                  _context(application, approve_form=form, duplicates=duplicates))
 
 
 @require_POST

@@ -56,9 +56,13 @@ def child_return_url(child, family):
     return family_url(family, f"enfant-{child.pk}")
 
 
-def refuse_archived_child(request, child, links, family):
+def child_is_read_only(links):
     """A child whose every household is archived is read-only; a child still in an active household is not."""
-    if links and all(link.family.archived_at is not None for link in links):
+    return bool(links) and all(link.family.archived_at is not None for link in links)
+
+
+def refuse_archived_child(request, child, links, family):
+    if child_is_read_only(links):
         messages.error(request, _("Les foyers de cet enfant sont archivés : son dossier ne peut plus être modifié."))
         return redirect(child_return_url(child, family))
     return None

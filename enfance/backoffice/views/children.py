@@ -17,7 +17,7 @@ from enfance.families.models import Child
 
 from .. import audit_display, queries
 from ..forms import ChildSearchForm
-from ._common import child_links, child_return_family, family_url, refuse_archived_family
+from ._common import child_is_read_only, child_links, child_return_family, family_url, refuse_archived_family
 
 
 @staff_required(edit=True)
@@ -84,7 +84,6 @@ def child_health(request, child_id):
     audit.log_health_access(request, child)
     links = child_links(child)
     family = child_return_family(request, links)
-    editable = request.user.can_edit_records and any(link.family.archived_at is None for link in links)
     return render(request, "backoffice/child_health.html", {
         "section": "families",
         "child": child,
@@ -92,7 +91,7 @@ def child_health(request, child_id):
         "vaccinations": list(child.vaccinations.all()),
         "links": links,
         "family": family,
-        "can_edit": editable,
+        "can_edit": request.user.can_edit_records and not child_is_read_only(links),
         "entries": audit_display.lines(audit_display.health_entries(child)[:30], show_health=True),
     })
 
