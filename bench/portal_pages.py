@@ -26,6 +26,7 @@ import argparse
 import http.client
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -320,12 +321,15 @@ def throughput(port, logins, password, duration, max_pages, all_pages):
         t.start()
     barrier.wait()
     started = time.perf_counter()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     for t in threads:
         t.join(duration + 60)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     times = [t for r in results if r for t in r[0]]
     errors = sum(r[1] for r in results if r)
-    return len(times), errors, elapsed, times
+    return len(times), errors, elapsed, times, client_cpu
 
 
 def main():
@@ -389,11 +393,13 @@ def main():
         medians = [r[1] for r in results]
         print(f"  {ms(statistics.median(medians))}  {'':>7}        médiane des médianes ; la plus lente : {ms(max(medians)).strip()}")
 
-        count, errors, elapsed, times = throughput(port, others, args.password, args.duration, args.max_pages,
+        count, errors, elapsed, times, client_cpu = throughput(port, others, args.password, args.duration, args.max_pages,
                                                    args.all_pages)
         print(f"\nDébit : {len(others)} clients connectés en parallèle (chacun son foyer), {elapsed:.1f} s : "
               f"{count / elapsed:.0f} requêtes/s ({count} requêtes, {errors} erreurs) ; "
               f"latence médiane {ms(statistics.median(times)).strip()} ms, p95 {ms(percentile(times, 0.95)).strip()} ms")
+        print(f"  (le client lui-même a pris {client_cpu:.1f} s de CPU pendant ces {elapsed:.1f} s, "
+              f"sur {os.cpu_count()} cœurs ; charge de la machine : {os.getloadavg()[0]:.1f})")
     except BaseException:
         if log_path.exists():
             tail = log_path.read_text(errors="replace").splitlines()[-30:]
