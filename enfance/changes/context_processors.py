@@ -11,7 +11,7 @@ def staff_counts(request):
         return {}
 
     def count():
-        return ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING).count()
+        return ChangeRequest.objects.pending().count()
 
     def applications():
         return NewHouseholdApplication.objects.filter(status=NewHouseholdApplication.Status.PENDING).count()

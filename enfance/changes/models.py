@@ -11,6 +11,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ChangeRequestQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=ChangeRequest.Status.PENDING)
+
+
 class ChangeRequest(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("En attente")
@@ -51,6 +56,8 @@ class ChangeRequest(models.Model):
     )
     auto_approved = models.BooleanField(_("validée automatiquement"), default=False)
     answer = models.TextField(_("réponse de la mairie"), max_length=2000, blank=True)
+
+    objects = ChangeRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

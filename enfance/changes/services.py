@@ -110,8 +110,8 @@ def _lock_family(family):
 
 
 def find_pending(family, category_key, *, child=None, target_id=None):
-    return ChangeRequest.objects.filter(
-        family=family, category=category_key, child=child, target_id=target_id, status=Status.PENDING
+    return ChangeRequest.objects.pending().filter(
+        family=family, category=category_key, child=child, target_id=target_id
     ).first()
 
 

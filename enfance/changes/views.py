@@ -105,7 +105,7 @@ def reject(request, request_id):
 
 
 def _next_pending_url(change):
-    following = ChangeRequest.objects.filter(status=ChangeRequest.Status.PENDING).order_by("created_at", "id").first()
+    following = ChangeRequest.objects.pending().order_by("created_at", "id").first()
     if following is not None:
         return redirect("changes:review", following.pk).url
     return redirect("changes:queue").url

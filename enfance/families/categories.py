@@ -102,6 +102,18 @@ def by_slug(slug, *, scope, kind=FIELDS):
     return category
 
 
+def household_records(family):
+    """The household's own records for its pages, by template name (from prefetched relations: no query)."""
+    guardians = {g.rank: g for g in family.guardians.all()}
+    return {
+        "guardian1": guardians.get(1),
+        "guardian2": guardians.get(2),
+        "tax": related_or_none(family, "tax_info"),
+        "caf": related_or_none(family, "caf_info"),
+        "bank": related_or_none(family, "bank_account"),
+    }
+
+
 def missing_items(family, children):
     """What is still missing from a household's record, in words a family understands.
 

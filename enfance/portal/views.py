@@ -4,7 +4,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from enfance.accounts.decorators import family_required
-from enfance.changes.models import ChangeRequest
 from enfance.core.files import photo_response
 from enfance.families import access, categories
 
@@ -22,7 +21,7 @@ def home(request):
         "family": family,
         "children": children,
         "missing": categories.missing_items(family, children),
-        "pending_count": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING).count(),
+        "pending_count": family.change_requests.pending().count(),
         "section": "home",
     })
 
@@ -31,18 +30,11 @@ def home(request):
 @family_required
 def information(request):
     family = _family(request)
-    children = access.children_with_records(family)
-    guardians = {g.rank: g for g in family.guardians.all()}
     return render(request, "portal/information.html", {
         "family": family,
-        "guardian1": guardians.get(1),
-        "guardian2": guardians.get(2),
-        "tax": categories.related_or_none(family, "tax_info"),
-        "caf": categories.related_or_none(family, "caf_info"),
-        "bank": categories.related_or_none(family, "bank_account"),
-        "children": children,
-        "pending": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING)
-        .select_related("child"),
+        **categories.household_records(family),
+        "children": access.children_with_records(family),
+        "pending": family.change_requests.pending().select_related("child"),
         "section": "information",
     })
 

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
-from enfance.changes.models import ChangeRequest
 from enfance.core.pagination import paginate
 from enfance.families import access, categories, services
 from enfance.families.forms import GuardianForm, StaffHouseholdForm
@@ -60,28 +59,23 @@ def family_detail(request, family_id):
         child.person_groups = [(family, True, [p for p in persons if p.family_id == family.pk])]
         for other in child.other_households:
             child.person_groups.append((other, False, [p for p in persons if p.family_id == other.pk]))
-    guardians = {g.rank: g for g in family.guardians.all()}
+    guardians = {g.pk: g for g in family.guardians.all()}
     logins = sorted(family.logins.all(), key=lambda u: (not u.is_active, u.username))
     for login in logins:
         login.status, login.status_label = login_status(login)
-        login.guardian_obj = next((g for g in guardians.values() if g.pk == login.guardian_id), None)
+        login.guardian_obj = guardians.get(login.guardian_id)
     entries = audit_display.family_entries(family, [c.pk for c in children])[:AUDIT_ON_PAGE]
     return render(request, "backoffice/family_detail.html", {
         "section": "families",
         "family": family,
-        "guardian1": guardians.get(1),
-        "guardian2": guardians.get(2),
-        "tax": categories.related_or_none(family, "tax_info"),
-        "caf": categories.related_or_none(family, "caf_info"),
-        "bank": categories.related_or_none(family, "bank_account"),
+        **categories.household_records(family),
         "children": children,
         "logins": logins,
         "entries": audit_display.lines(entries),
         "audit_limit": AUDIT_ON_PAGE,
         "can_edit": request.user.can_edit_records and not family.is_archived,
         "missing": categories.missing_items(family, children),
-        "pending_requests": ChangeRequest.objects.filter(family=family, status=ChangeRequest.Status.PENDING)
-        .select_related("child"),
+        "pending_requests": family.change_requests.pending().select_related("child"),
         "rules_status": rules_services.family_status(family),
     })
 
