@@ -1,9 +1,7 @@
 """Personas (alice's and bob's households, a staff member, an administrator, a leader,
 an outsider) and the network guard: no test may reach outside this machine."""
 
-import shutil
 import socket
-import tempfile
 
 import pytest
 
@@ -99,10 +97,3 @@ def staff_client(client, staff):
 @pytest.fixture
 def admin_client_(client, admin_user):
     return login_client(client, admin_user)
-
-
-@pytest.fixture(scope="session")
-def tmp_dir():
-    path = tempfile.mkdtemp(prefix="enfance-tests-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)

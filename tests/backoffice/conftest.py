@@ -1,12 +1,9 @@
 """Back office fixtures: a leader's client, a shared-custody pair of households, query counting."""
 
-import io
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from PIL import Image
 
 from enfance.families.models import ChildLink
 from tests.conftest import login_client
@@ -41,9 +38,3 @@ def count_queries(func):
         response = func()
     assert response.status_code == 200
     return len(ctx.captured_queries)
-
-
-def png_bytes(size=(40, 30), color=(200, 30, 30)):
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="PNG")
-    return out.getvalue()

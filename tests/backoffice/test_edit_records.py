@@ -12,8 +12,7 @@ from enfance.backoffice.views._common import category_slug
 from enfance.core.models import AuditEntry, HealthAccessLog
 from enfance.families.models import AuthorizedPerson, BankAccount, Child, Family, Guardian, TaxInfo, Vaccination
 from tests.factories import UserFactory, make_household
-
-from .conftest import png_bytes
+from tests.helpers import first_child, png_bytes
 
 GUARDIAN = {"civility": "MME", "last_name": "Alice", "first_name": "Claire", "email": "claire@example.org",
             "mobile_phone": "0612345678"}
@@ -25,10 +24,6 @@ def family_edit(family, key):
 
 def child_edit(child, key):
     return reverse("backoffice:child_edit", args=[child.pk, key])
-
-
-def first_child(login):
-    return Child.objects.filter(links__family=login.family).order_by("pk").first()
 
 
 def last_entry(object_type):

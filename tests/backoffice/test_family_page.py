@@ -10,8 +10,9 @@ from enfance.families.forms import PhotoForm
 from enfance.families.models import Child, ChildLink
 from tests.conftest import login_client
 from tests.factories import AuthorizedPersonFactory, ChildFactory, UserFactory, make_household
+from tests.helpers import png_bytes
 
-from .conftest import count_queries, png_bytes
+from .conftest import count_queries
 
 FULL_IBAN = "FR7630006000011234567890189"
 

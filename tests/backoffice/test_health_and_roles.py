@@ -1,22 +1,14 @@
 """Health data: every opening logged, administrators read the log. Roles: leaders read, families never enter."""
 
-import html
 
 from django.urls import reverse
 
 from enfance.core.models import HealthAccessLog
-from enfance.families.models import AuthorizedPerson, Child, Guardian, Vaccination
+from enfance.families.models import AuthorizedPerson, Guardian, Vaccination
 from tests.factories import make_household
+from tests.helpers import first_child, text
 
 from .conftest import client_for, count_queries
-
-
-def text(response):
-    return html.unescape(response.content.decode())
-
-
-def first_child(login):
-    return Child.objects.filter(links__family=login.family).order_by("pk").first()
 
 
 def test_health_page_shows_the_record_and_logs_each_opening(staff_client, staff, alice):

@@ -1,6 +1,5 @@
 """Creating a household, adding and linking children, archiving."""
 
-import html
 
 from django.urls import reverse
 
@@ -8,16 +7,13 @@ from enfance.accounts.models import User
 from enfance.core.models import AuditEntry
 from enfance.families.models import AuthorizedPerson, Child, ChildLink, Family, Guardian, HealthRecord
 from tests.factories import ChildFactory, make_household
+from tests.helpers import text
 
 HOUSEHOLD = {"foyer-reference": "", "foyer-address_line1": "3 impasse des Pins", "foyer-postal_code": "83440",
              "foyer-city": "Tourrettes", "foyer-dossier_received_on": ""}
 GUARDIAN = {"responsable-civility": "MME", "responsable-last_name": "Nouvelle", "responsable-first_name": "Inès",
             "responsable-email": "ines@example.org", "responsable-mobile_phone": ""}
 CHILD = {"last_name": "Nouvelle", "first_name": "Tom", "birth_date": "2019-02-03", "sex": "M", "diet": "no_pork"}
-
-
-def text(response):
-    return html.unescape(response.content.decode())
 
 
 def test_create_household_with_its_main_guardian(staff_client, staff):

@@ -1,6 +1,5 @@
 """A household's logins (create and invite, resend, close) and the staff accounts page."""
 
-import html
 
 import pytest
 from django.core import mail
@@ -10,12 +9,9 @@ from enfance.accounts.models import User
 from enfance.core.models import AuditEntry
 from enfance.families.models import Family, Guardian
 from tests.factories import UserFactory
+from tests.helpers import text
 
 from .conftest import client_for
-
-
-def text(response):
-    return html.unescape(response.content.decode())
 
 
 def new_login_data(family, **extra):

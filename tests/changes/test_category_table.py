@@ -6,7 +6,6 @@ and writes the audit trail, and the demo commune has such records. The same
 table is in docs/categories.md; a test keeps the two in step.
 """
 
-import io
 import re
 from pathlib import Path
 
@@ -14,19 +13,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from PIL import Image
 
 from enfance.changes.models import ChangeRequest
 from enfance.core.models import AuditEntry
 from enfance.families import categories
+from tests.helpers import png_bytes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "categories.md"
 
 
 def _png():
-    buffer = io.BytesIO()
-    Image.new("RGB", (60, 60), "blue").save(buffer, format="PNG")
-    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+    return SimpleUploadedFile("photo.png", png_bytes((60, 60), "blue"), content_type="image/png")
 
 
 def _guardian(**extra):

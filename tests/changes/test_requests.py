@@ -1,7 +1,6 @@
 """The request mechanism: three kinds of change, review, apply, conflicts, auto-approval."""
 
 import datetime
-import io
 
 import pytest
 from django.core import mail
@@ -14,6 +13,7 @@ from enfance.changes import services
 from enfance.changes.models import CategorySetting, ChangeRequest
 from enfance.core.models import AuditEntry
 from enfance.families.models import AuthorizedPerson, Guardian, TaxInfo, Vaccination
+from tests.helpers import png_bytes
 
 Status = ChangeRequest.Status
 
@@ -151,15 +151,9 @@ def test_list_items_add_change_remove(alice_client, alice, staff):
     assert not Vaccination.objects.filter(pk=vaccination.pk).exists()
 
 
-def _png_bytes():
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def test_photo_request_waits_then_replaces_the_photo(alice_client, alice, staff):
     child = alice.family.children.first()
-    upload = SimpleUploadedFile("p.png", _png_bytes(), content_type="image/png")
+    upload = SimpleUploadedFile("p.png", png_bytes((40, 30), "red"), content_type="image/png")
     alice_client.post(reverse("portal:edit_photo", args=[child.pk]), {"photo": upload})
     change = ChangeRequest.objects.get()
     assert change.kind == "file" and change.file

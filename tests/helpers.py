@@ -1,0 +1,23 @@
+"""Small helpers shared by the test suites."""
+
+import html
+import io
+
+from PIL import Image
+
+from enfance.families.models import Child
+
+
+def text(response):
+    """A page's HTML with its entities decoded, for checks on French text."""
+    return html.unescape(response.content.decode())
+
+
+def first_child(login):
+    return Child.objects.filter(links__family=login.family).order_by("pk").first()
+
+
+def png_bytes(size=(40, 30), color=(200, 30, 30)):
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
