@@ -151,7 +151,11 @@ def archive_family(family, *, actor, reason=""):
     family.archived_at = timezone.now()
     family.archive_reason = reason[:200]
     family.save(update_fields=["archived_at", "archive_reason"])
-    closed = family.logins.filter(is_active=True).update(is_active=False)
+    open_logins = list(family.logins.filter(is_active=True))
+    for login in open_logins:
+        close_login(login, actor=actor, note=_("identifiant %(username)s fermé : foyer archivé")
+                    % {"username": login.username})
+    closed = len(open_logins)
     closed_note = ngettext("%(n)d identifiant fermé", "%(n)d identifiants fermés", closed) % {"n": closed}
     audit.record(actor=actor, action=AuditEntry.Action.ARCHIVE, obj=family, family=family,
                  changes={"archived_at": ["", timezone.localtime(family.archived_at).strftime("%d/%m/%Y %H:%M")]},

@@ -174,3 +174,11 @@ def test_archived_household_search_still_finds_it_with_the_filter(staff_client, 
     archive(staff_client, family)
     response = staff_client.get(reverse("backoffice:families"), {"q": "parti", "archived": "on"})
     assert [f.pk for f in response.context["page"].object_list] == [family.pk]
+
+
+def test_archiving_closes_each_login_with_its_own_journal_line(staff_client, alice, staff):
+    archive(staff_client, alice.family)
+    entry = AuditEntry.objects.get(object_type="login", action=AuditEntry.Action.LOGIN_CLOSED)
+    assert entry.family == alice.family and entry.actor == staff and entry.object_id == str(alice.pk)
+    assert entry.note == "identifiant famille.alice fermé : foyer archivé"
+    assert "(1 identifiant fermé)" in AuditEntry.objects.get(action=AuditEntry.Action.ARCHIVE).note
