@@ -103,5 +103,5 @@ def create_staff_login(*, actor, username, email, role, first_name="", last_name
     user.save()
     audit.record(actor=actor, action=AuditEntry.Action.LOGIN_CREATED, obj=user, object_type="login",
                  note=f"{username} ({user.get_role_display()})")
-    send_templated_email(user.email, "accounts/email/activation.txt", {"user": user, "path": activation_path(user)})
+    send_activation(user, actor=actor)
     return user

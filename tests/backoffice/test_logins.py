@@ -138,6 +138,7 @@ def test_admin_creates_a_staff_account_with_a_role(admin_client_, admin_user, dj
     assert user.role == "leader" and not user.has_usable_password() and user.family is None
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["leo@mairie.example"]
     assert AuditEntry.objects.filter(action="login_created", actor=admin_user, object_id=str(user.pk)).exists()
+    assert AuditEntry.objects.filter(action="login_invited", actor=admin_user, object_id=str(user.pk)).exists()
 
 
 def test_staff_account_form_refuses_bad_input(admin_client_):
