@@ -137,6 +137,15 @@ class NewHouseholdApplication(models.Model):
         return self.status == self.Status.PENDING
 
     @property
+    def guardians(self):
+        """The payload's guardians, civility spelt out (Madame, Monsieur) as on the other staff pages."""
+        from enfance.families.models import Guardian
+
+        labels = dict(Guardian.Civility.choices)
+        return [{**g, "civility": labels.get(g.get("civility"), g.get("civility", ""))}
+                for g in self.payload.get("guardians", [])]
+
+    @property
     def display_name(self):
         guardians = self.payload.get("guardians") or [{}]
         first = guardians[0]

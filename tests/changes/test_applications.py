@@ -142,10 +142,11 @@ def test_review_page_shows_duplicates_and_requires_the_dossier_date(staff_client
     assert NewHouseholdApplication.objects.get().is_pending
 
 
-def test_review_page_gives_the_childs_birth_date_in_french_order(staff_client):
-    # Bug: the payload's ISO date was shown as is (2018-05-04).
+def test_review_page_shows_dates_and_civility_as_people_read_them(staff_client):
+    # Bug: the payload's ISO date and civility code were shown as stored (2018-05-04, MME).
     page = staff_client.get(reverse("changes:application", args=[_application().pk])).content.decode()
     assert "04/05/2018" in page and "2018-05-04" not in page
+    assert "Madame Inès Nouvelle" in page  # the civility spelt out, not its code MME
 
 
 def test_reject_needs_a_reason(staff_client):
