@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from enfance.families.models import Family
+
 
 def family_required(view=None, *, rules_exempt=False):
     """A household's login only; sets request.family.
@@ -27,7 +29,8 @@ def family_required(view=None, *, rules_exempt=False):
                 return redirect_to_login(request.get_full_path())
             if not user.is_family:
                 raise PermissionDenied
-            family = user.family
+            # One query for the household and the one-to-one records most portal pages show.
+            family = Family.objects.select_related("tax_info", "caf_info", "bank_account").get(pk=user.family_id)
             if family.archived_at is not None:
                 logout(request)
                 return redirect_to_login(request.get_full_path())

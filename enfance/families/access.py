@@ -4,7 +4,7 @@ A household reaches only its own objects: anything else answers 404, exactly
 like an object that does not exist. Staff reach every household.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
 from .models import AuthorizedPerson, Child, ChildLink, Family, Vaccination
@@ -36,18 +36,23 @@ def family_with_records(family_id):
     )
 
 
-def children_with_records(family, *, own_persons_only=True):
+def children_with_records(family, *, own_persons_only=True, with_households=False):
+    """The household's children with their health record and authorised persons, in three queries.
+
+    `households` counts the child's households (2 in shared custody). The other households'
+    rows themselves are loaded only for staff (with_households): the portal never needs them.
+    """
     persons = AuthorizedPerson.objects.all()
     if own_persons_only:
         persons = persons.filter(family=family)
+    prefetches = [Prefetch("authorized_persons", queryset=persons)]
+    if with_households:
+        prefetches += ["vaccinations", Prefetch("links", queryset=ChildLink.objects.select_related("family"))]
     return list(
         children_of(family)
         .select_related("health")
-        .prefetch_related(
-            Prefetch("authorized_persons", queryset=persons),
-            "vaccinations",
-            Prefetch("links", queryset=ChildLink.objects.select_related("family")),
-        )
+        .annotate(households=Count("links__family", distinct=True))
+        .prefetch_related(*prefetches)
         .order_by("birth_date", "first_name")
     )
 

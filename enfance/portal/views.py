@@ -1,5 +1,6 @@
 """The Portail Famille. Every view is for the logged-in household and reaches only its objects."""
 
+from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -9,7 +10,9 @@ from enfance.families import access, categories
 
 
 def _family(request):
-    return access.family_with_records(request.family.pk)
+    # family_required loaded the household with its fiscal, CAF and bank rows; add the guardians.
+    prefetch_related_objects([request.family], "guardians")
+    return request.family
 
 
 @require_GET

@@ -50,7 +50,7 @@ def login_status(user):
 @require_GET
 def family_detail(request, family_id):
     family = access.get_family_for_staff(family_id)
-    children = access.children_with_records(family, own_persons_only=False)
+    children = access.children_with_records(family, own_persons_only=False, with_households=True)
     others = queries.other_households(children, family)
     for child in children:
         households = [link.family_id for link in child.links.all()]
