@@ -44,7 +44,7 @@ browser-deps:
 	fi
 
 test: $(TEST_STAMP) browser-deps
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n auto $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
