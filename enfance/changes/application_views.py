@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.accounts.decorators import staff_required
 from enfance.core import ratelimit
@@ -51,11 +51,13 @@ def apply(request):
     return render(request, "changes/apply.html", {**forms, "checklist": applications.DOSSIER_CHECKLIST})
 
 
+@require_GET
 def apply_done(request):
     return render(request, "changes/apply_done.html", {"checklist": applications.DOSSIER_CHECKLIST})
 
 
 @staff_required(edit=True)
+@require_GET
 def application_list(request):
     status = request.GET.get("etat", NewHouseholdApplication.Status.PENDING)
     items = NewHouseholdApplication.objects.order_by("created_at")
@@ -81,6 +83,7 @@ def _context(application, approve_form=None, reject_form=None, duplicates=None):
 
 
 @staff_required(edit=True)
+@require_GET
 def application_review(request, application_id):
     application = get_object_or_404(NewHouseholdApplication, pk=application_id)
     return render(request, "changes/application_review.html", _context(application))

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from enfance.accounts.decorators import staff_required
 from enfance.core import audit
@@ -21,6 +21,7 @@ from .models import ChangeRequest
 
 
 @staff_required(edit=True)
+@require_GET
 def queue(request):
     form = QueueFilterForm(request.GET or {"status": ChangeRequest.Status.PENDING})
     requests = ChangeRequest.objects.select_related("family", "child", "created_by").order_by("created_at", "id")
@@ -57,6 +58,7 @@ def _get_change(request_id):
 
 
 @staff_required(edit=True)
+@require_GET
 def review(request, request_id):
     change = _get_change(request_id)
     if change.category_obj.sensitive and change.child_id:
@@ -112,6 +114,7 @@ def _next_pending_url(change):
 
 
 @staff_required(edit=True)
+@require_GET
 def request_file(request, request_id):
     change = _get_change(request_id)
     if change.kind != ChangeRequest.Kind.FILE:

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.accounts.decorators import family_required
 from enfance.changes import services
@@ -191,6 +191,7 @@ def _own_request(family, request_id):
 
 
 @family_required
+@require_GET
 def request_list(request):
     requests = ChangeRequest.objects.filter(family=request.family).select_related("child", "created_by")
     status = request.GET.get("etat", "")
@@ -203,6 +204,7 @@ def request_list(request):
 
 
 @family_required
+@require_GET
 def request_detail(request, request_id):
     change = _own_request(request.family, request_id)
     return render(request, "portal/request_detail.html", {
@@ -225,6 +227,7 @@ def request_cancel(request, request_id):
 
 
 @family_required
+@require_GET
 def request_photo(request, request_id):
     change = _own_request(request.family, request_id)
     if change.kind != Kind.FILE:

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.accounts.decorators import family_required, staff_required
 from enfance.core.files import private_file_response
@@ -40,6 +40,7 @@ def portal_rules(request):
 
 
 @family_required(rules_exempt=True)
+@require_GET
 def portal_rules_pdf(request):
     rules = services.current_rules()
     if rules is None:
@@ -62,6 +63,7 @@ def rules_list(request):
 
 
 @staff_required(edit=True)
+@require_GET
 def rules_detail(request, rules_id):
     rules = get_object_or_404(ServiceRules, pk=rules_id)
     families = (Family.objects.filter(archived_at__isnull=True)
@@ -108,6 +110,7 @@ def rules_signed_copy(request, rules_id):
 
 
 @staff_required(edit=True)
+@require_GET
 def rules_pdf(request, rules_id):
     return _pdf_response(get_object_or_404(ServiceRules, pk=rules_id))
 
