@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from schwifty import IBAN
 
 from enfance.accounts.models import User
+from enfance.changes import demo
 from enfance.core import audit
 from enfance.core.dates import school_year_start, today
 from enfance.core.models import AuditEntry
@@ -345,6 +346,7 @@ class Command(BaseCommand):
             self.fixed_households(builder)
             self.random_households(builder, start=len(DEMO_REFERENCES) + 1, count=26)
             builder.save_photos()
+            demo.populate(staff=User.objects.get(username="agent"))
         if options["verbosity"] >= 1:
             c = builder.counts
             self.stdout.write(
