@@ -7,7 +7,6 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-export DJANGO_SETTINGS_MODULE ?= enfance.settings
 
 .PHONY: run test install install-test lint demo-db browser-deps clean
 
