@@ -13,24 +13,19 @@ from . import services
 from .models import NewHouseholdApplication
 
 RULES_TEXT = """Article 1 – Inscription
-L'accès aux services (restauration scolaire, accueil périscolaire, accueil de loisirs) suppose un dossier
-papier complet et signé, déposé en mairie, et l'acceptation des présentes conditions.
+L'accès aux services (restauration scolaire, accueil périscolaire, accueil de loisirs) suppose un dossier papier complet et signé, déposé en mairie, et l'acceptation des présentes conditions.
 
 Article 2 – Réservations et absences
-Les repas et les accueils se réservent sur le Portail Famille. Toute absence se signale au plus tôt ;
-une absence non signalée est facturée, sauf sur présentation d'un certificat médical.
+Les repas et les accueils se réservent sur le Portail Famille. Toute absence se signale au plus tôt ; une absence non signalée est facturée, sauf sur présentation d'un certificat médical.
 
 Article 3 – Santé
-Les allergies et traitements sont signalés dans les données sanitaires de l'enfant. Un projet d'accueil
-individualisé (PAI) est établi avec le médecin scolaire ; aucun médicament n'est donné sans ordonnance.
+Les allergies et traitements sont signalés dans les données sanitaires de l'enfant. Un projet d'accueil individualisé (PAI) est établi avec le médecin scolaire ; aucun médicament n'est donné sans ordonnance.
 
 Article 4 – Sortie des enfants
-Seuls les responsables et les personnes autorisées inscrites au dossier peuvent venir chercher l'enfant,
-sur présentation d'une pièce d'identité.
+Seuls les responsables et les personnes autorisées inscrites au dossier peuvent venir chercher l'enfant, sur présentation d'une pièce d'identité.
 
 Article 5 – Facturation
-Les factures sont mensuelles et tiennent compte du quotient familial. Elles se règlent en ligne, par
-chèque, en espèces ou par prélèvement auprès de la régie.
+Les factures sont mensuelles et tiennent compte du quotient familial. Elles se règlent en ligne, par chèque, en espèces ou par prélèvement auprès de la régie.
 """
 
 
