@@ -1,6 +1,7 @@
 """Personas (alice's and bob's households, a staff member, an administrator, a leader,
 an outsider) and the network guard: no test may reach outside this machine."""
 
+import ipaddress
 import socket
 
 import pytest
@@ -9,6 +10,7 @@ from tests.factories import UserFactory, make_household
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 _real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
 
 
 def _guarded_connect(sock, address):
@@ -19,11 +21,34 @@ def _guarded_connect(sock, address):
     return _real_connect(sock, address)
 
 
+def _is_local(host):
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    return host in LOCAL_HOSTS or host.startswith("127.") or host == ""
+
+
+def _is_ip_literal(host):
+    try:
+        ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):
+    # No name lookup leaves the machine either (a DNS query is network access too); an address
+    # needs no lookup, and connecting to it is the connect guard's business.
+    if host is not None and not _is_local(host) and not _is_ip_literal(host):
+        raise RuntimeError(f"Network access blocked during tests: name lookup of {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _block_network():
     socket.socket.connect = _guarded_connect
+    socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(autouse=True)
