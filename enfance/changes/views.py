@@ -42,11 +42,16 @@ def queue(request):
 
 
 def _review_context(change, approve_form=None, reject_form=None, conflict=None):
+    conflicts = conflict if conflict is not None else (services.conflicts(change) if change.is_pending else {})
+    approve_form = approve_form or ApproveForm()
+    if not conflicts:
+        # The confirmation is asked only when the record changed since the request was made.
+        approve_form.fields.pop("confirm", None)
     return {
         "change": change,
         "rows": services.review_rows(change) if change.kind != ChangeRequest.Kind.FILE else [],
-        "conflicts": conflict if conflict is not None else (services.conflicts(change) if change.is_pending else {}),
-        "approve_form": approve_form or ApproveForm(),
+        "conflicts": conflicts,
+        "approve_form": approve_form,
         "reject_form": reject_form or RejectForm(),
         "section": "requests",
     }

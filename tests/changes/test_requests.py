@@ -229,3 +229,14 @@ def test_administrators_switch_a_category_to_automatic_approval(client, admin_us
     client.post(reverse("changes:settings"), {"auto": ["tax", "unknown"]})
     assert services.auto_approved_categories() == {"tax"}
     assert AuditEntry.objects.filter(object_type="réglages des demandes").exists()
+
+
+def test_confirmation_box_appears_only_when_the_record_moved(alice_client, alice, client, staff):
+    guardian = alice.family.guardians.get(rank=1)
+    alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
+    change = ChangeRequest.objects.get()
+    client.force_login(staff)
+    assert 'name="confirm"' not in client.get(reverse("changes:review", args=[change.pk])).content.decode()
+    Guardian.objects.filter(pk=guardian.pk).update(email="autre@example.org")
+    page = client.get(reverse("changes:review", args=[change.pk])).content.decode()
+    assert 'name="confirm"' in page and "modifié depuis la demande" in page
