@@ -33,11 +33,14 @@ def home(request):
 @family_required
 def information(request):
     family = _family(request)
+    pending = list(family.change_requests.pending().select_related("child"))
     return render(request, "portal/information.html", {
         "family": family,
         **categories.household_records(family),
         "children": access.children_with_records(family),
-        "pending": family.change_requests.pending().select_related("child"),
+        "pending": pending,
+        # Family records with a request waiting: their card says so.
+        "pending_categories": {r.category for r in pending if r.child_id is None},
         "section": "information",
     })
 
