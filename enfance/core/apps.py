@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "enfance.core"
     label = "core"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the system checks)

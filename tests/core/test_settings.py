@@ -36,7 +36,20 @@ def test_bad_values_stop_the_start_up(name, value):
     assert name in result.stderr
 
 
-def test_missing_secret_key_stops_production():
+def test_missing_secret_key_fails_the_deploy_check():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
-    result = manage("check", env=env)
+    result = manage("check", "--deploy", env=env)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_the_web_server_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = subprocess.run([sys.executable, "-c", "import enfance.wsgi"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_makemigrations_runs_without_a_secret_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("makemigrations", "--check", "--dry-run", env=env)
+    assert result.returncode == 0, result.stderr
