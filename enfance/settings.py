@@ -105,7 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "enfance.core.context_processors.site",
-                "enfance.changes.context_processors.staff_counts",
+                "enfance.backoffice.context_processors.staff_counts",
             ],
         },
     },
@@ -200,6 +200,10 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+# Supporting documents (an avis d'imposition, a medical certificate) stay with the decision they justify
+# this many days, then the sweep removes them; refused or cancelled requests' files go at once.
+ATTACHMENT_RETENTION_DAYS = env_int("ENFANCE_ATTACHMENT_RETENTION_DAYS", 365)
 
 # --- e-mail ----------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

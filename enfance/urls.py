@@ -4,7 +4,5 @@ urlpatterns = [
     path("", include("enfance.accounts.urls")),
     path("", include("enfance.core.urls")),
     path("portail/", include("enfance.portal.urls")),
-    path("", include("enfance.rules.urls")),
-    path("gestion/demandes/", include("enfance.changes.urls")),
     path("gestion/", include("enfance.backoffice.urls")),
 ]

@@ -14,7 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from enfance.changes.models import NewHouseholdApplication
+from enfance.changes.models import ChangeRequest
+from enfance.families.models import NewHouseholdApplication
 
 HOSTILE = {
     "very long text": "x" * 20000,
@@ -119,7 +120,7 @@ def submit_all(client, pages):
 @pytest.fixture
 def slow_forms_pass(monkeypatch):
     # The public form refuses submissions sent faster than a person can type; hostile tests post at once.
-    monkeypatch.setattr("enfance.changes.application_forms.MIN_FILL_SECONDS", 0)
+    monkeypatch.setattr("enfance.families.application_forms.MIN_FILL_SECONDS", 0)
 
 
 def test_public_forms_resist_hostile_values(client, db, slow_forms_pass):
@@ -140,9 +141,9 @@ def test_staff_forms_resist_hostile_values(client, admin_user, alice, bob):
     from enfance.rules.models import ServiceRules
     from tests.changes.test_applications import _application
 
-    ChangeRequest.objects.create(family=alice.family, category="tax", kind="fields", created_by=alice,
+    ChangeRequest.objects.create(family=alice.family, request_type="tax", kind="fields", created_by=alice,
                                  before={"year": "2025"}, proposed={"year": "2024"},
-                                 proposed_display={"year": "2024"}, target_id=alice.family.tax_info.pk)
+                                 target_id=alice.family.tax_info.pk)
     _application()
     ServiceRules.objects.create(school_year=2026, title="Conditions", text="Texte")
     client.force_login(admin_user)
@@ -158,13 +159,15 @@ def test_staff_forms_resist_hostile_values(client, admin_user, alice, bob):
 def test_a_fake_image_is_refused_with_a_message(alice_client, alice):
     child = alice.family.children.first()
     response = alice_client.post(f"/portail/enfants/{child.pk}/photo/modifier/",
-                                 {"photo": SimpleUploadedFile("x.jpg", FAKE_IMAGE, content_type="image/jpeg")})
-    assert "n&#x27;est pas une image lisible" in response.content.decode()
+                                 {"piece-document": SimpleUploadedFile("x.jpg", FAKE_IMAGE, content_type="image/jpeg")})
+    body = response.content.decode()
+    assert "Le fichier doit être au format JPEG, PNG ou WebP." in body
+    assert not ChangeRequest.objects.exists()
 
 
 def test_an_oversized_photo_is_refused_with_a_message(alice_client, alice):
     child = alice.family.children.first()
     big = io.BytesIO(b"\xff\xd8\xff" + b"0" * (5 * 1024 * 1024 + 10))
     response = alice_client.post(f"/portail/enfants/{child.pk}/photo/modifier/",
-                                 {"photo": SimpleUploadedFile("x.jpg", big.getvalue(), content_type="image/jpeg")})
+                                 {"piece-document": SimpleUploadedFile("x.jpg", big.getvalue(), content_type="image/jpeg")})
     assert "dépasse 5 Mo" in response.content.decode()

@@ -56,6 +56,6 @@ def test_identifiers_slipped_into_the_fields_are_ignored(world, alice, bob):
     url = reverse("portal:edit_child", args=[alice_child.pk, "donnees-sanitaires"])
     client.post(url, {**VALID, "allergies": "Pollen", "child": bob_child.pk, "child_id": bob_child.pk,
                       "family": bob.family.pk, "family_id": bob.family.pk, "id": bob_child.pk, "pk": bob_child.pk})
-    change = ChangeRequest.objects.get(category="health")
+    change = ChangeRequest.objects.get(request_type="health")
     assert change.family == alice.family and change.child == alice_child
-    assert ChangeRequest.objects.filter(family=bob.family, category="health").count() == 0
+    assert ChangeRequest.objects.filter(family=bob.family, request_type="health").count() == 0

@@ -311,7 +311,7 @@ def _secrets(family, shared_child):
         strings |= {person.first_name, person.last_name, person.phone}
     for change in family.change_requests.all():
         # What the household asked for (a new address, a new person) is its own too.
-        strings |= {change.proposed_display.get(key, "") for key in ("address_line1", "last_name", "phone")}
+        strings |= {change.proposed.get(key, "") for key in ("address_line1", "last_name", "phone")}
     for link in ChildLink.objects.filter(family=family).exclude(child=shared_child).select_related("child"):
         strings |= {link.child.first_name}  # the household's own child, not shared
     return {s for s in strings if s}

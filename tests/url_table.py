@@ -84,7 +84,7 @@ class Scope:
     @cached_property
     def application(self):
         """A new household's pending application (not any household's own object: staff only)."""
-        from enfance.changes.models import NewHouseholdApplication
+        from enfance.families.models import NewHouseholdApplication
 
         application = NewHouseholdApplication.objects.order_by("pk").first()
         assert application is not None, "no new household application: call url_table.prepare() first"
@@ -148,8 +148,11 @@ def _request(s):
     return {"request_id": s.change_request.pk}
 
 
-def _photo_request(s):
-    return {"request_id": s.photo_request.pk}
+def _request_attachment(s):
+    from enfance.core import attachments
+
+    attachment = attachments.of(s.photo_request).first()
+    return {"request_id": s.photo_request.pk, "attachment_id": attachment.pk}
 
 
 def _family(s):
@@ -252,27 +255,27 @@ TABLE = {
     "portal:requests": Route(PORTAL_WITHOUT_ID),
     "portal:request": Route(PORTAL_WITH_ID, kwargs=_request),
     "portal:request_cancel": Route(PORTAL_WITH_ID, kwargs=_request, post_only=True, ok=302),
-    "portal:request_photo": Route(PORTAL_WITH_ID, kwargs=_photo_request),
-    # the service rules (enfance/rules/urls.py): the household accepts the current ones, staff publish them
-    "rules:portal": Route(PORTAL_WITHOUT_ID),
-    "rules:portal_pdf": Route(PORTAL_WITHOUT_ID),
-    "rules:list": Route(STAFF, role=AGENT),
-    "rules:detail": Route(STAFF, kwargs=_rules, role=AGENT),
-    "rules:publish": Route(STAFF, kwargs=_rules, role=AGENT, post_only=True, ok=302),
-    "rules:signed_copy": Route(STAFF, kwargs=_rules, role=AGENT, post_only=True, ok=302),
-    "rules:pdf": Route(STAFF, kwargs=_rules, role=AGENT),
-    # the staff back office: requests to review (enfance/changes/urls.py)
-    "changes:queue": Route(STAFF, role=AGENT),
-    "changes:settings": Route(STAFF, role=ADMIN),  # which categories apply at once
-    "changes:review": Route(STAFF, kwargs=_request, role=AGENT),
-    "changes:approve": Route(STAFF, kwargs=_request, role=AGENT, post_only=True, ok=302),
-    "changes:reject": Route(STAFF, kwargs=_request, role=AGENT, post_only=True, ok=200),  # no reason: the form again
-    "changes:file": Route(STAFF, kwargs=_photo_request, role=AGENT),
-    "changes:applications": Route(STAFF, role=AGENT),
-    "changes:application": Route(STAFF, kwargs=_application, role=AGENT),
+    "portal:request_attachment": Route(PORTAL_WITH_ID, kwargs=_request_attachment),
+    # the service rules: the household accepts the current ones, staff publish them
+    "portal:rules": Route(PORTAL_WITHOUT_ID),
+    "portal:rules_pdf": Route(PORTAL_WITHOUT_ID),
+    "backoffice:rules": Route(STAFF, role=AGENT),
+    "backoffice:rules_detail": Route(STAFF, kwargs=_rules, role=AGENT),
+    "backoffice:rules_publish": Route(STAFF, kwargs=_rules, role=AGENT, post_only=True, ok=302),
+    "backoffice:rules_signed_copy": Route(STAFF, kwargs=_rules, role=AGENT, post_only=True, ok=302),
+    "backoffice:rules_pdf": Route(STAFF, kwargs=_rules, role=AGENT),
+    # the staff back office: requests to review
+    "backoffice:requests": Route(STAFF, role=AGENT),
+    "backoffice:request_settings": Route(STAFF, role=ADMIN),  # which request types apply at once
+    "backoffice:request": Route(STAFF, kwargs=_request, role=AGENT),
+    "backoffice:request_approve": Route(STAFF, kwargs=_request, role=AGENT, post_only=True, ok=302),
+    "backoffice:request_reject": Route(STAFF, kwargs=_request, role=AGENT, post_only=True, ok=200),  # no reason: the form again
+    "backoffice:request_attachment": Route(STAFF, kwargs=_request_attachment, role=AGENT),
+    "backoffice:applications": Route(STAFF, role=AGENT),
+    "backoffice:application": Route(STAFF, kwargs=_application, role=AGENT),
     # an empty POST gets the review page again, with the form's errors
-    "changes:application_approve": Route(STAFF, kwargs=_application, role=AGENT, post_only=True),
-    "changes:application_reject": Route(STAFF, kwargs=_application, role=AGENT, post_only=True),
+    "backoffice:application_approve": Route(STAFF, kwargs=_application, role=AGENT, post_only=True),
+    "backoffice:application_reject": Route(STAFF, kwargs=_application, role=AGENT, post_only=True),
     # the staff back office (enfance/backoffice/urls.py)
     "backoffice:home": Route(STAFF),
     "backoffice:families": Route(STAFF),
@@ -387,10 +390,10 @@ def prepare(*logins, acknowledge=True):
     and the other children's forms stay open. The current service rules are published (with a PDF) and,
     unless acknowledge=False, already accepted by these logins (else every portal page leads to them).
     """
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     from enfance.changes import services
     from enfance.changes.models import ChangeRequest
+    from enfance.core.attachments import JPEG, CleanFile
+    from enfance.families import categories, request_types
 
     result = {}
     for login in logins:
@@ -401,10 +404,10 @@ def prepare(*logins, acknowledge=True):
         family = scopes[0].family
         if scopes[0].child is not None and not ChangeRequest.objects.filter(family=family).exists():
             first, last = scopes[0], scopes[-1]
-            services.submit_file(user=login, family=family, child=first.child,
-                                 upload=SimpleUploadedFile("photo.jpg", _jpeg((20, 90, 160)), "image/jpeg"))
-            removal = services.submit_removal(user=login, family=family, category_key="vaccinations",
-                                              item=last.vaccination, child=last.child)
+            request_types.submit_photo(user=login, family=family, child=first.child,
+                                       upload=CleanFile(_jpeg((20, 90, 160)), JPEG, "photo.jpg"))
+            removal = request_types.submit_removal(user=login, family=family, category=categories.get("vaccinations"),
+                                                   item=last.vaccination, child=last.child)
             services.cancel(removal.pk, family=family, user=login)
         result[login] = scopes
     _application_for_tests()
@@ -446,7 +449,7 @@ MINIMAL_PDF = (
 
 
 def _application_for_tests():
-    from enfance.changes.models import NewHouseholdApplication
+    from enfance.families.models import NewHouseholdApplication
 
     if NewHouseholdApplication.objects.exists():
         return

@@ -1,47 +1,9 @@
-"""Who may open which page. Families never reach staff pages; staff never act as a household."""
+"""Who may open staff pages. (The household's pages have theirs in portal/decorators.py.)"""
 
 from functools import wraps
 
-from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.http import urlencode
-
-from enfance.families.models import Family
-
-
-def family_required(view=None, *, rules_exempt=False):
-    """A household's login only; sets request.family.
-
-    Each login accepts the current service rules once per school year before going
-    further (rules_exempt for the pages that show them).
-    """
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            from enfance.rules.services import needs_acknowledgement
-
-            user = request.user
-            if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not user.is_family:
-                raise PermissionDenied
-            # One query for the household and the one-to-one records most portal pages show.
-            family = Family.objects.select_related("tax_info", "caf_info", "bank_account").get(pk=user.family_id)
-            if family.archived_at is not None:
-                logout(request)
-                return redirect_to_login(request.get_full_path())
-            request.family = family
-            if not rules_exempt and needs_acknowledgement(request):
-                return redirect(f"{reverse('rules:portal')}?{urlencode({'next': request.get_full_path()})}")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator(view) if view is not None else decorator
 
 
 def staff_required(view=None, *, edit=False, admin=False):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import children, dashboard, families, logins, records
+from .views import applications, children, dashboard, families, logins, records, requests, rules
 
 app_name = "backoffice"
 
@@ -36,6 +36,26 @@ urlpatterns = [
     path(CHILD + "vaccinations/<int:vaccination_id>/modifier/", records.vaccination_edit, name="vaccination_edit"),
     path(CHILD + "vaccinations/<int:vaccination_id>/supprimer/", records.vaccination_delete,
          name="vaccination_delete"),
+    # households' requests and new households' pre-registrations
+    path("demandes/", requests.queue, name="requests"),
+    path("demandes/reglages/", requests.request_settings, name="request_settings"),
+    path("demandes/<int:request_id>/", requests.review, name="request"),
+    path("demandes/<int:request_id>/valider/", requests.approve, name="request_approve"),
+    path("demandes/<int:request_id>/refuser/", requests.reject, name="request_reject"),
+    path("demandes/<int:request_id>/pieces/<int:attachment_id>/", requests.request_attachment,
+         name="request_attachment"),
+    path("demandes/pre-inscriptions/", applications.application_list, name="applications"),
+    path("demandes/pre-inscriptions/<int:application_id>/", applications.application_review, name="application"),
+    path("demandes/pre-inscriptions/<int:application_id>/valider/", applications.application_approve,
+         name="application_approve"),
+    path("demandes/pre-inscriptions/<int:application_id>/refuser/", applications.application_reject,
+         name="application_reject"),
+    # service rules
+    path("conditions/", rules.rules_list, name="rules"),
+    path("conditions/<int:rules_id>/", rules.rules_detail, name="rules_detail"),
+    path("conditions/<int:rules_id>/publier/", rules.rules_publish, name="rules_publish"),
+    path("conditions/<int:rules_id>/exemplaire-signe/", rules.rules_signed_copy, name="rules_signed_copy"),
+    path("conditions/<int:rules_id>/pdf/", rules.rules_pdf, name="rules_pdf"),
     # administrators
     path("journal-sante/", children.health_log, name="health_log"),
     path("agents/", logins.staff_list, name="staff"),

@@ -1,29 +1,26 @@
-"""Submit, decide and apply households' requests.
+"""Submit, decide and cancel households' requests, whatever their type (see registry.py).
 
-Every transition locks the request row, so that two staff members approving at
-once apply it once, and a household cancelling while staff approve ends in one
-state. Applying re-validates the proposed values against the record as it is
-now, and writes the audit trail through the same services as staff edits.
+Every transition locks the request row, so that two staff members approving at once apply it
+once, and a household cancelling while staff approve ends in one state. Approving then locks
+the target through its request type before the conflict check, so two requests on one record
+(the two households of a shared child) are applied one after the other, never one over the other.
 """
 
-import datetime
-
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enfance.core import attachments as files
 from enfance.core import audit
 from enfance.core.mail import send_templated_email
 from enfance.core.models import AuditEntry
-from enfance.families import categories
-from enfance.families import services as family_services
-from enfance.families.models import Family
 
-from .models import CategorySetting, ChangeRequest
+from . import registry
+from .models import CategorySetting, ChangeRequest, RequestLine
 
 Kind = ChangeRequest.Kind
 Status = ChangeRequest.Status
+Outcome = RequestLine.Outcome
 
 
 class RequestError(Exception):
@@ -55,124 +52,76 @@ class ConflictError(RequestError):
         self.conflicts = conflicts
 
 
-# --- values -----------------------------------------------------------------
+# --- automatic approval ---------------------------------------------------------------------
 
-def to_raw(value):
-    """A cleaned value as form data, so that it can be validated again when applied."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+def is_auto_approved(type_key):
+    return CategorySetting.objects.filter(category=type_key, auto_approve=True).exists()
 
 
-def raw_from_form(form):
-    """{field: raw value} of a valid ModelForm, as stored in a request's payload."""
-    return {name: to_raw(form.cleaned_data.get(name)) for name in form._meta.fields}
-
-
-def raw_from_instance(instance, fields):
-    return {name: to_raw(getattr(instance, name)) for name in fields}
-
-
-def _fresh(instance):
-    if instance is None or instance.pk is None:
-        return None
-    return type(instance).objects.filter(pk=instance.pk).first()
-
-
-def is_auto_approved(category_key):
-    return CategorySetting.objects.filter(category=category_key, auto_approve=True).exists()
-
-
-def auto_approved_categories():
+def auto_approved_types():
     return set(CategorySetting.objects.filter(auto_approve=True).values_list("category", flat=True))
 
 
 @transaction.atomic
 def set_auto_approved(keys, *, actor):
-    """Household records default to manual checking, as the commune described; an administrator may change it."""
-    before = auto_approved_categories()
-    for key in categories.BY_KEY:
-        CategorySetting.objects.update_or_create(category=key, defaults={"auto_approve": key in keys})
-    if before != set(keys):
+    """Requests default to manual checking, as the commune described; an administrator may change it per type."""
+    before = auto_approved_types()
+    keys = {key for key in keys if (t := registry.find(key)) is not None and t.auto_approvable}
+    for request_type in registry.all_types():
+        CategorySetting.objects.update_or_create(category=request_type.key,
+                                                 defaults={"auto_approve": request_type.key in keys})
+    if before != keys:
+        def names(selected):
+            return ", ".join(sorted(str(registry.get(k).label) for k in selected if registry.find(k)))
+
         audit.record(actor=actor, action=AuditEntry.Action.UPDATE, object_type="réglages des demandes",
-                     changes={"validation automatique": [", ".join(sorted(before)), ", ".join(sorted(keys))]})
+                     changes={"validation automatique": [names(before), names(keys)]})
 
 
-# --- submit -------------------------------------------------------------------
+# --- submit ---------------------------------------------------------------------------------------
+
+def conflict_key(type_key, *, family, child=None, target_id=None):
+    """One pending request per record and household (two households of a shared child each have their own)."""
+    return f"{type_key}:f{family.pk}:c{child.pk if child else ''}:t{target_id or ''}"
+
+
+def find_pending(type_key, *, family, child=None, target_id=None):
+    return ChangeRequest.objects.pending().filter(
+        conflict_key=conflict_key(type_key, family=family, child=child, target_id=target_id)).first()
+
 
 def _lock_family(family):
-    # Serialises a household's submissions: the "one pending request per record" check holds.
-    return Family.objects.select_for_update().get(pk=family.pk)
+    # Serialises a household's submissions (the database constraint backs it).
+    return type(family).objects.select_for_update().get(pk=family.pk)
 
 
-def find_pending(family, category_key, *, child=None, target_id=None):
-    return ChangeRequest.objects.pending().filter(
-        family=family, category=category_key, child=child, target_id=target_id
-    ).first()
+def submit(type_key, *, user, family, kind, child=None, target_id=None, before=None, proposed=None, lines=(),
+           uploads=(), exclusive=True):
+    """File a request. `lines`: raw payloads (one per line); `uploads`: checked files (core.attachments.CleanFile).
 
-
-def submit_form(*, user, family, category_key, form, kind, child=None):
-    """File a request from a valid form (kinds fields, add, change)."""
-    category = categories.get(category_key)
-    fields = list(form._meta.fields)
-    original = _fresh(form.instance) if kind != Kind.ADD else None
-    before = audit.snapshot(original, fields) if original is not None else {}
-    proposed_display = audit.snapshot(form.instance, fields)
-    proposed = raw_from_form(form)
-    if original is not None and before == proposed_display:
-        raise NoChange(_("Vous n'avez modifié aucune information."))
-    target_id = original.pk if original is not None else None
+    `exclusive`: at most one pending request per record and household (False for an addition)."""
+    request_type = registry.get(type_key)
+    key = conflict_key(type_key, family=family, child=child, target_id=target_id) if exclusive else ""
     with transaction.atomic():
         _lock_family(family)
-        if kind != Kind.ADD:
-            pending = find_pending(family, category.key, child=child, target_id=target_id)
-            if pending:
-                raise AlreadyPending(pending)
-        request = ChangeRequest.objects.create(
-            family=family, child=child, created_by=user, category=category.key, kind=kind,
-            target_id=target_id, before=before, proposed=proposed, proposed_display=proposed_display,
-        )
-    return _after_submit(request)
-
-
-def submit_removal(*, user, family, category_key, item, child=None):
-    category = categories.get(category_key)
-    with transaction.atomic():
-        _lock_family(family)
-        pending = find_pending(family, category.key, child=child, target_id=item.pk)
-        if pending:
+        if key and (pending := ChangeRequest.objects.pending().filter(conflict_key=key).first()):
             raise AlreadyPending(pending)
-        request = ChangeRequest.objects.create(
-            family=family, child=child, created_by=user, category=category.key, kind=Kind.REMOVE,
-            target_id=item.pk, before=audit.snapshot(item), proposed={}, proposed_display={},
-        )
-    return _after_submit(request)
-
-
-def submit_file(*, user, family, child, upload):
-    """The child's photo: the cleaned, re-encoded file waits in private storage."""
-    with transaction.atomic():
-        _lock_family(family)
-        pending = find_pending(family, "photo", child=child, target_id=child.pk)
-        if pending:
-            raise AlreadyPending(pending)
-        request = ChangeRequest(
-            family=family, child=child, created_by=user, category="photo", kind=Kind.FILE, target_id=child.pk,
-            before={"photo": child.photo.name or ""}, proposed={}, proposed_display={"photo": _("nouvelle photo")},
-        )
-        request.file.save(f"request-child-{child.pk}.jpg", ContentFile(upload.read()), save=False)
-        request.save()
-    return _after_submit(request)
-
-
-def _after_submit(request):
-    audit.record(actor=request.created_by, action=AuditEntry.Action.REQUEST, family=request.family,
-                 child=request.child, object_type="changerequest", note=f"{request} : {request.target_label}")
-    if is_auto_approved(request.category):
+        try:
+            with transaction.atomic():
+                request = ChangeRequest.objects.create(
+                    family=family, child=child, created_by=user, request_type=type_key, kind=kind,
+                    target_id=target_id, before=before or {}, proposed=proposed or {}, conflict_key=key,
+                )
+        except IntegrityError:
+            raise AlreadyPending(ChangeRequest.objects.pending().filter(conflict_key=key).first()) from None
+        if lines:
+            _add_lines(request, request_type, lines)
+        for upload in uploads:
+            files.store(upload, owner=request, role=request_type.attachments.policy.name, uploaded_by=user)
+        audit.record(actor=user, action=AuditEntry.Action.REQUEST, family=family, child=child,
+                     object_type="changerequest", object_id=str(request.pk), object_repr=describe(request),
+                     note=describe(request))
+    if request_type.auto_approvable and is_auto_approved(type_key):
         try:
             return approve(request.pk, staff=None, auto=True)
         except RequestError:
@@ -181,78 +130,60 @@ def _after_submit(request):
     return request
 
 
-# --- review ---------------------------------------------------------------------
-
-def current_target(request):
-    """The record as it is now (None if it does not exist / no longer exists)."""
-    category = request.category_obj
-    if request.kind in (Kind.FIELDS, Kind.FILE):
-        return category.get_instance(request.family, request.child)
-    if request.kind in (Kind.CHANGE, Kind.REMOVE):
-        return category.items(request.family, request.child).filter(pk=request.target_id).first()
-    return None
-
-
-def current_values(request):
-    target = current_target(request)
-    if request.kind == Kind.FILE:
-        return {"photo": target.photo.name if target is not None and target.photo else ""}
-    return audit.snapshot(target, list(request.before) or None) if target is not None else {}
+def _add_lines(request, request_type, payloads):
+    """Lines whose key is already open elsewhere are refused at once, with their reason; the others wait."""
+    for position, payload in enumerate(payloads):
+        line = RequestLine(request=request, position=position, payload=payload)
+        line.conflict_key = request_type.line_conflict_key(request, line)
+        if line.conflict_key and RequestLine.objects.filter(conflict_key=line.conflict_key, is_open=True).exists():
+            line.conflict_key, line.is_open = "", False
+            line.outcome, line.reason = Outcome.REFUSED, _("Une demande est déjà en attente pour cette ligne.")
+        line.save()
+    judged = request_type.judge_submission(request, list(request.lines.filter(is_open=True)))
+    for line in request.lines.filter(pk__in=judged):
+        _close_line(line, judged[line.pk])
 
 
-def changed_fields(request):
-    """The fields the household asked to change."""
-    if request.kind == Kind.FIELDS:
-        return [k for k, v in request.proposed_display.items() if request.before.get(k, "") != v]
-    return list(request.proposed_display)
+def _close_line(line, outcome):
+    line.outcome, line.reason, line.is_open = outcome.outcome, outcome.reason[:300], False
+    line.save(update_fields=["outcome", "reason", "is_open"])
 
 
-def conflicts(request):
-    """{field: (value when asked, value now)} for what changed since the request was made."""
-    if request.kind == Kind.ADD:
-        return {}
-    target = current_target(request)
-    if request.target_id is not None and target is None:
-        return {"__all__": (_("présent"), _("supprimé depuis"))}
-    if request.target_id is None and target is not None and request.kind == Kind.FIELDS:
-        return {"__all__": (_("absent"), _("créé depuis"))}
-    now = current_values(request)
-    return {k: (v, now.get(k, "")) for k, v in request.before.items() if now.get(k, "") != v}
+def describe(request):
+    """ "Demande n° 4 (foyer F00004) : Données sanitaires de Léa", as the audit trail names it."""
+    return _("Demande n° %(id)s (foyer %(ref)s) : %(what)s") % {
+        "id": request.pk, "ref": request.family.reference, "what": request.target_label}
 
 
-def review_rows(request):
-    """Rows for the review page: (label, value when asked, current value, proposed value, changed)."""
-    model = request.category_obj.model
-    labels = audit.field_labels(model)
-    now = current_values(request)
-    keys = list(dict.fromkeys([*request.before, *request.proposed_display]))
-    changed = set(changed_fields(request))
-    rows = []
-    for key in keys:
-        rows.append({
-            "field": key,
-            "label": labels.get(key, key),
-            "before": request.before.get(key, ""),
-            "current": now.get(key, ""),
-            "proposed": request.proposed_display.get(key, "") if request.kind != Kind.REMOVE else "",
-            "changed": key in changed or request.kind in (Kind.ADD, Kind.REMOVE),
-            "moved": request.kind != Kind.ADD and now.get(key, "") != request.before.get(key, ""),
-        })
-    return rows
+# --- review ------------------------------------------------------------------------------------------
+
+def review(request):
+    """(rows, conflicts) of a request for its review page, read without locks."""
+    request_type = request.type
+    if request_type is None:
+        return [], {}
+    target = request_type.current(request)
+    conflicts = request_type.conflicts(request, target) if request.is_pending else {}
+    return request_type.rows(request, target), conflicts
 
 
-# --- decide -----------------------------------------------------------------------
+# --- decide ------------------------------------------------------------------------------------------
 
 def _locked(request_id):
     # of=("self",): lock the request row only (the child is on the nullable side of an outer join).
     return ChangeRequest.objects.select_for_update(of=("self",)).select_related("family", "child").get(pk=request_id)
 
 
-def _locked_pending(request_id):
+def _locked_pending(request_id, *, by_staff=True):
     request = _locked(request_id)
     if request.status != Status.PENDING:
         raise NotPending(_("Cette demande a déjà été traitée (%(status)s).")
                          % {"status": request.get_status_display().lower()})
+    if by_staff and request.family.archived_at is not None:
+        raise RequestError(_("Le foyer %(ref)s est archivé : ses demandes ne peuvent plus être traitées.")
+                           % {"ref": request.family.reference})
+    if request.type is None:
+        raise RequestError(_("Ce type de demande n'existe plus : elle ne peut pas être appliquée."))
     return request
 
 
@@ -271,11 +202,27 @@ def approve(request_id, *, staff, comment="", confirm=False, auto=False):
     """Apply the request in one transaction. Safe to call twice: the second call changes nothing."""
     with transaction.atomic():
         request = _locked_pending(request_id)
-        found = conflicts(request)
+        request_type = request.type
+        target = request_type.lock(request)
+        found = request_type.conflicts(request, target)
         if found and not confirm:
             raise ConflictError(found)
-        _apply(request, actor=staff)
-        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=comment[:2000])
+        request_type.validate_decision(request, target)
+        lines = None
+        if request_type.multi_line:
+            lines = list(request.lines.select_for_update().filter(is_open=True))
+            outcomes = request_type.decide_lines(request, lines)
+            for line in lines:
+                _close_line(line, outcomes.get(line.pk, registry.LineOutcome(Outcome.REFUSED)))
+        note = _("Demande n° %(id)s") % {"id": request.pk}
+        request_type.apply(request, target, actor=staff, note=note, lines=lines,
+                           attachments=list(files.of(request).filter(purged_at__isnull=True)))
+        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=comment[:2000],
+               conflict_key="")
+        _after_decision(request, approved=True)
+        audit.record(actor=staff, action=AuditEntry.Action.REQUEST_APPROVED, family=request.family,
+                     child=request.child, object_type="changerequest", object_id=str(request.pk),
+                     object_repr=describe(request), note=_("validation automatique") if auto else comment[:300])
         _notify(request)
     return request
 
@@ -286,57 +233,65 @@ def reject(request_id, *, staff, reason):
                            errors={"reason": _("Le motif est obligatoire.")})
     with transaction.atomic():
         request = _locked_pending(request_id)
-        decide(request, Status.REJECTED, by=staff, answer=reason.strip()[:2000])
+        _close_lines(request, Outcome.REFUSED, reason.strip())
+        decide(request, Status.REJECTED, by=staff, answer=reason.strip()[:2000], conflict_key="")
+        _after_decision(request, approved=False)
+        audit.record(actor=staff, action=AuditEntry.Action.REQUEST_REJECTED, family=request.family,
+                     child=request.child, object_type="changerequest", object_id=str(request.pk),
+                     object_repr=describe(request), note=reason.strip()[:300])
         _notify(request)
     return request
 
 
 def cancel(request_id, *, family, user):
+    """The household withdraws its request."""
     with transaction.atomic():
         request = _locked(request_id)
         if request.family_id != family.pk:
             raise ChangeRequest.DoesNotExist
         if request.status != Status.PENDING:
             raise NotPending(_("Cette demande a déjà été traitée : elle ne peut plus être annulée."))
-        decide(request, Status.CANCELLED, by=user)
+        _cancel(request, by=user, reason="")
     return request
 
 
-def _apply(request, *, actor):
-    category = request.category_obj
-    family, child = request.family, request.child
-    note = _("Demande n° %(id)s") % {"id": request.pk}
-    if request.kind == Kind.FILE:
-        family_services.set_photo(child, ContentFile(request.file.open("rb").read()), actor=actor,
-                                  family=family, note=note)
-        return
-    target = current_target(request)
-    if request.kind == Kind.REMOVE:
-        if target is None:
-            raise RequestError(_("Cet élément a déjà été supprimé."))
-        family_services.delete_record(target, actor=actor, family=family, child=child, note=note)
-        return
-    fields = list(request.proposed)
-    if request.kind == Kind.ADD:
-        instance = category.new_instance(family, child)
-        data = dict(request.proposed)
+def cancel_pending_of_family(family, *, actor, reason):
+    """Archiving a household: its pending requests are cancelled, with the reason, and recorded."""
+    cancelled = []
+    for request_id in ChangeRequest.objects.pending().filter(family=family).values_list("pk", flat=True):
+        request = _locked(request_id)
+        if request.status == Status.PENDING:
+            _cancel(request, by=actor, reason=reason)
+            cancelled.append(request)
+    return cancelled
+
+
+def _cancel(request, *, by, reason):
+    _close_lines(request, Outcome.CANCELLED, reason)
+    decide(request, Status.CANCELLED, by=by, answer=reason[:2000], conflict_key="")
+    _after_decision(request, approved=False)
+    audit.record(actor=by, action=AuditEntry.Action.REQUEST_CANCELLED, family=request.family, child=request.child,
+                 object_type="changerequest", object_id=str(request.pk), object_repr=describe(request),
+                 note=reason[:300])
+
+
+def _close_lines(request, outcome, reason):
+    for line in request.lines.select_for_update().filter(is_open=True):
+        _close_line(line, registry.LineOutcome(outcome, reason))
+
+
+def _after_decision(request, *, approved):
+    """A photo's copy goes once decided; a supporting document stays with an approval for the retention period;
+    every file of a refused or cancelled request goes."""
+    request_type = request.type
+    kept = files.of(request).filter(purged_at__isnull=True)
+    rule = request_type.attachments if request_type is not None else None
+    if approved and rule is not None and rule.after_decision == "retain":
+        files.keep_until(list(kept), files.retention_deadline())
     else:
-        if target is None:
-            if request.target_id is not None:
-                raise RequestError(_("Cet élément n'existe plus : la demande ne peut pas être appliquée."))
-            instance = category.new_instance(family, child)
-            data = dict(request.proposed)
-        else:
-            instance = target
-            # Only the fields the household changed; later changes to the others are kept.
-            data = raw_from_instance(target, fields)
-            data.update({k: request.proposed[k] for k in changed_fields(request) if k in request.proposed})
-    form = category.build_form(staff=False, instance=instance, data=data, child=child)
-    if not form.is_valid():
-        errors = {k: " ".join(v) for k, v in form.errors.items()}
-        raise RequestError(_("Les valeurs demandées ne sont plus valables : %(errors)s")
-                           % {"errors": "; ".join(errors.values())}, errors=errors)
-    family_services.save_record(form, actor=actor, family=family, child=child, note=note)
+        files.purge(list(kept))
+    if request_type is not None:
+        request_type.on_decided(request)
 
 
 def _notify(request):

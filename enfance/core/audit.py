@@ -14,7 +14,11 @@ MASKED_FIELDS = {"iban": mask_iban}
 
 def display_value(instance, field):
     """A value as a person reads it: choices by label, dates in French order, IBAN masked."""
-    value = getattr(instance, field.attname if isinstance(field, models.ForeignKey) else field.name)
+    return display_value_of(field, getattr(instance, field.attname if isinstance(field, models.ForeignKey)
+                                           else field.name))
+
+
+def display_value_of(field, value):
     if field.name in MASKED_FIELDS:
         return MASKED_FIELDS[field.name](value)
     if field.choices and value not in (None, ""):
@@ -26,7 +30,7 @@ def display_value(instance, field):
     if isinstance(value, Decimal):
         return f"{value:.2f}".replace(".", ",")
     if isinstance(field, models.FileField):
-        return value.name if value else ""
+        return getattr(value, "name", value) or ""
     if value is None:
         return ""
     return str(value)
@@ -56,15 +60,24 @@ def field_labels(model):
     return {f.name: str(f.verbose_name) for f in model._meta.concrete_fields}
 
 
-def record(*, actor, action, obj=None, family=None, child=None, changes=None, note="", object_type=None):
+def record(*, actor, action, obj=None, family=None, child=None, changes=None, note="", object_type=None,
+           object_id=None, object_repr=None):
+    """One line of the trail. The household and the child are also kept as words, so that the line still
+    says whom it was about once they are deleted (RGPD accountability)."""
+    if object_id is None:
+        object_id = str(obj.pk) if obj is not None and obj.pk else ""
+    if object_repr is None:
+        object_repr = str(obj) if obj is not None else ""
     return AuditEntry.objects.create(
         actor=actor if actor and actor.is_authenticated else None,
         action=action,
         family=family,
+        family_label=family.reference if family is not None else "",
         child=child,
+        child_label=f"{child.first_name} {child.last_name}"[:160] if child is not None else "",
         object_type=object_type or (obj._meta.model_name if obj is not None else ""),
-        object_id=str(obj.pk) if obj is not None and obj.pk else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_id=object_id,
+        object_repr=object_repr[:200],
         changes=changes or {},
         note=note[:300],
     )
@@ -72,4 +85,5 @@ def record(*, actor, action, obj=None, family=None, child=None, changes=None, no
 
 def log_health_access(request, child):
     """Every opening of a child's health data by staff is kept: who, when, which child, which page."""
-    return HealthAccessLog.objects.create(user=request.user, child=child, path=request.get_full_path()[:200])
+    return HealthAccessLog.objects.create(user=request.user, child=child, path=request.get_full_path()[:200],
+                                          child_label=f"{child.first_name} {child.last_name}"[:160])

@@ -15,18 +15,26 @@ class AuditEntry(models.Model):
         LOGIN_INVITED = "login_invited", _("Invitation envoyée")
         LOGIN_CLOSED = "login_closed", _("Identifiant fermé")
         REQUEST = "request", _("Demande")
+        REQUEST_APPROVED = "request_approved", _("Demande validée")
+        REQUEST_REJECTED = "request_rejected", _("Demande refusée")
+        REQUEST_CANCELLED = "request_cancelled", _("Demande annulée")
+        APPLICATION_APPROVED = "application_approved", _("Pré-inscription validée")
+        APPLICATION_REJECTED = "application_rejected", _("Pré-inscription refusée")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # SET_NULL, and the labels: the trail outlives what it describes (RGPD accountability, invoices).
     family = models.ForeignKey(
-        "families.Family", null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+        "families.Family", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
+    family_label = models.CharField(max_length=40, blank=True)
     child = models.ForeignKey(
-        "families.Child", null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
+        "families.Child", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
     )
-    action = models.CharField(max_length=20, choices=Action.choices)
+    child_label = models.CharField(max_length=160, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=40, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
@@ -46,7 +54,8 @@ class HealthAccessLog(models.Model):
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey("families.Child", on_delete=models.CASCADE, related_name="health_accesses")
+    child = models.ForeignKey("families.Child", null=True, on_delete=models.SET_NULL, related_name="health_accesses")
+    child_label = models.CharField(max_length=160, blank=True)
     path = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -55,3 +64,37 @@ class HealthAccessLog(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} → {self.child_id}"
+
+
+class Attachment(models.Model):
+    """A file someone sent, owned by one object of a domain app (a request, later a message).
+
+    The row outlives the file: once purged (decided, refused, retention over) it keeps what was sent
+    and when, without the content.
+    """
+
+    owner_type = models.CharField(max_length=60)
+    owner_id = models.PositiveBigIntegerField()
+    role = models.CharField(_("nature"), max_length=20)
+    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("nom du fichier"), max_length=100)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField(_("taille"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retain_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("pièce jointe")
+        indexes = [models.Index(fields=["owner_type", "owner_id"])]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_available(self):
+        return self.purged_at is None and bool(self.file)

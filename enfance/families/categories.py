@@ -45,6 +45,17 @@ class Category:
         owner = family if self.scope == FAMILY else child
         return self.model.objects.filter(**{self.scope: owner}).first()
 
+    def record_query(self, family=None, child=None):
+        """The one record of a FIELDS or FILE category as a queryset (to lock it), read from the database."""
+        if self.key == "household":
+            return models.Family.objects.filter(pk=family.pk)
+        if self.key in ("guardian1", "guardian2"):
+            return models.Guardian.objects.filter(family=family, rank=1 if self.key == "guardian1" else 2)
+        if self.key in ("child", "photo"):
+            return models.Child.objects.filter(pk=child.pk)
+        owner = family if self.scope == FAMILY else child
+        return self.model.objects.filter(**{self.scope: owner})
+
     def new_instance(self, family=None, child=None):
         if self.key in ("guardian1", "guardian2"):
             return models.Guardian(family=family, rank=1 if self.key == "guardian1" else 2)

@@ -9,6 +9,7 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from enfance.core.dates import today
+from enfance.core.forms import DATE_INPUT_FORMATS, DATE_WIDGET
 from enfance.core.images import clean_photo
 from enfance.core.validators import (
     normalize_phone,
@@ -19,9 +20,6 @@ from enfance.core.validators import (
 )
 
 from .models import AuthorizedPerson, BankAccount, CafInfo, Child, Family, Guardian, HealthRecord, TaxInfo, Vaccination
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 class RecordForm(forms.ModelForm):

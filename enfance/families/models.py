@@ -5,6 +5,7 @@ else (address, guardians, fiscal, CAF and bank data, authorised persons)
 belongs to exactly one household.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -240,3 +241,53 @@ class AuthorizedPerson(models.Model):
         if self.is_emergency_contact:
             roles.append(str(_("à prévenir en cas d'urgence")))
         return ", ".join(roles).capitalize()
+
+
+class NewHouseholdApplication(models.Model):
+    """A "fiche de pré-inscription": a household not yet known applies on a public page.
+
+    Staff approve it once the signed paper dossier has arrived, which creates the
+    household. The payload holds the raw form values, validated again on approval.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        APPROVED = "approved", _("Validée")
+        REJECTED = "rejected", _("Refusée")
+
+    created_at = models.DateTimeField(_("reçue le"), auto_now_add=True, db_index=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    payload = models.JSONField(default=dict)
+    contact_email = models.EmailField(_("adresse électronique"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    answer = models.TextField(_("réponse"), max_length=2000, blank=True)
+    dossier_received_on = models.DateField(_("dossier papier signé reçu le"), null=True, blank=True)
+    family = models.ForeignKey(Family, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "changes_newhouseholdapplication"  # moved from `changes`, table kept
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("pré-inscription d'une nouvelle famille")
+
+    def __str__(self):
+        return str(_("Pré-inscription n° %(id)s") % {"id": self.pk})
+
+    @property
+    def is_pending(self):
+        return self.status == self.Status.PENDING
+
+    @property
+    def guardians(self):
+        """The payload's guardians, civility spelt out (Madame, Monsieur) as on the other staff pages."""
+        labels = dict(Guardian.Civility.choices)
+        return [{**g, "civility": labels.get(g.get("civility"), g.get("civility", ""))}
+                for g in self.payload.get("guardians", [])]
+
+    @property
+    def display_name(self):
+        guardians = self.payload.get("guardians") or [{}]
+        first = guardians[0]
+        return f"{first.get('first_name', '')} {first.get('last_name', '')}".strip()

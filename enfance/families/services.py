@@ -1,13 +1,18 @@
 """Writes to household records. Views call these; they hold no business rule themselves."""
 
+import hashlib
+import json
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from enfance.accounts.services import close_login
+from enfance.changes import services as requests
 from enfance.core import audit
 from enfance.core.models import AuditEntry
+from enfance.core.values import raw_from_instance
 
 from .models import Child, ChildLink, Family, HealthRecord
 
@@ -18,21 +23,42 @@ def _owner_kwargs(obj):
     return {"family": family, "child": child}
 
 
+class StaleRecord(Exception):
+    """The record changed since the form showing it was opened: nothing is written."""
+
+    def __init__(self, current):
+        super().__init__("stale record")
+        self.current = current
+
+
+def record_version(instance, fields):
+    """A short fingerprint of the values a form shows: a staff form carries it and saving checks it."""
+    if instance is None or instance.pk is None:
+        return ""
+    values = raw_from_instance(instance, fields)
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:20]
+
+
 @transaction.atomic
-def save_record(form, *, actor, family=None, child=None, note=""):
+def save_record(form, *, actor, family=None, child=None, note="", fields=None, version=None):
     """Save a bound, valid ModelForm and write what changed to the audit trail.
 
-    An existing row is saved with the form's fields only, so that a change made meanwhile to another
-    field (by staff, by another request) is not overwritten with the value read earlier.
+    The row is locked and saved with the given fields only (the form's by default), so that a change made
+    meanwhile to another field (by staff, by another request) is not overwritten with the value read earlier.
+    `version`: the record_version() the form was shown with; StaleRecord if the record changed since.
     """
     instance = form.instance
     creating = instance.pk is None
-    before = {} if creating else audit.snapshot(type(instance).objects.get(pk=instance.pk))
+    form_fields = list(form._meta.fields)
+    current = None if creating else type(instance).objects.select_for_update().get(pk=instance.pk)
+    if version is not None and record_version(current, form_fields) != version:
+        raise StaleRecord(current)
+    before = {} if creating else audit.snapshot(current)
     if creating:
         obj = form.save()
     else:
         obj = form.save(commit=False)
-        obj.save(update_fields=form._meta.fields)
+        obj.save(update_fields=fields if fields is not None else form_fields)
         form.save_m2m()
     changes = audit.diff(before, audit.snapshot(obj))
     if changes or creating:
@@ -151,6 +177,8 @@ def archive_family(family, *, actor, reason=""):
     family.archived_at = timezone.now()
     family.archive_reason = reason[:200]
     family.save(update_fields=["archived_at", "archive_reason"])
+    requests.cancel_pending_of_family(family, actor=actor, reason=_("Foyer archivé : %(reason)s") % {"reason": reason}
+                                      if reason else _("Foyer archivé"))
     open_logins = list(family.logins.filter(is_active=True))
     for login in open_logins:
         close_login(login, actor=actor, note=_("identifiant %(username)s fermé : foyer archivé")

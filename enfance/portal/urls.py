@@ -1,30 +1,33 @@
 from django.urls import path
 
-from . import requests, views
+from . import change_views, rules_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("mes-informations/", views.information, name="information"),
-    path("mes-informations/modifier/<slug:category_slug>/", requests.edit_family_category, name="edit_family"),
+    path("mes-informations/modifier/<slug:category_slug>/", change_views.edit_family_category, name="edit_family"),
     path("enfants/<int:child_id>/", views.child_detail, name="child"),
     path("enfants/<int:child_id>/sante/", views.child_health, name="child_health"),
     path("enfants/<int:child_id>/photo/", views.child_photo, name="child_photo"),
-    path("enfants/<int:child_id>/photo/modifier/", requests.edit_photo, name="edit_photo"),
-    path("enfants/<int:child_id>/modifier/<slug:category_slug>/", requests.edit_child_category, name="edit_child"),
-    path("enfants/<int:child_id>/personnes-autorisees/ajouter/", requests.authorized_person_add,
+    path("enfants/<int:child_id>/photo/modifier/", change_views.edit_photo, name="edit_photo"),
+    path("enfants/<int:child_id>/modifier/<slug:category_slug>/", change_views.edit_child_category, name="edit_child"),
+    path("enfants/<int:child_id>/personnes-autorisees/ajouter/", change_views.authorized_person_add,
          name="authorized_person_add"),
-    path("enfants/<int:child_id>/personnes-autorisees/<int:person_id>/", requests.authorized_person,
+    path("enfants/<int:child_id>/personnes-autorisees/<int:person_id>/", change_views.authorized_person,
          name="authorized_person"),
-    path("enfants/<int:child_id>/personnes-autorisees/<int:person_id>/supprimer/", requests.authorized_person_remove,
+    path("enfants/<int:child_id>/personnes-autorisees/<int:person_id>/supprimer/", change_views.authorized_person_remove,
          name="authorized_person_remove"),
-    path("enfants/<int:child_id>/vaccinations/ajouter/", requests.vaccination_add, name="vaccination_add"),
-    path("enfants/<int:child_id>/vaccinations/<int:vaccination_id>/", requests.vaccination, name="vaccination"),
-    path("enfants/<int:child_id>/vaccinations/<int:vaccination_id>/supprimer/", requests.vaccination_remove,
+    path("enfants/<int:child_id>/vaccinations/ajouter/", change_views.vaccination_add, name="vaccination_add"),
+    path("enfants/<int:child_id>/vaccinations/<int:vaccination_id>/", change_views.vaccination, name="vaccination"),
+    path("enfants/<int:child_id>/vaccinations/<int:vaccination_id>/supprimer/", change_views.vaccination_remove,
          name="vaccination_remove"),
-    path("demandes/", requests.request_list, name="requests"),
-    path("demandes/<int:request_id>/", requests.request_detail, name="request"),
-    path("demandes/<int:request_id>/annuler/", requests.request_cancel, name="request_cancel"),
-    path("demandes/<int:request_id>/photo/", requests.request_photo, name="request_photo"),
+    path("demandes/", change_views.request_list, name="requests"),
+    path("demandes/<int:request_id>/", change_views.request_detail, name="request"),
+    path("demandes/<int:request_id>/annuler/", change_views.request_cancel, name="request_cancel"),
+    path("demandes/<int:request_id>/pieces/<int:attachment_id>/", change_views.request_attachment,
+         name="request_attachment"),
+    path("conditions/", rules_views.portal_rules, name="rules"),
+    path("conditions/pdf/", rules_views.portal_rules_pdf, name="rules_pdf"),
 ]

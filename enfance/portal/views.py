@@ -4,9 +4,9 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from enfance.accounts.decorators import family_required
 from enfance.core.files import photo_response
 from enfance.families import access, categories
+from enfance.portal.decorators import family_required
 
 
 def _family(request):
@@ -40,18 +40,31 @@ def information(request):
         "children": access.children_with_records(family),
         "pending": pending,
         # Family records with a request waiting: their card says so.
-        "pending_categories": {r.category for r in pending if r.child_id is None},
+        "pending_categories": {r.request_type for r in pending if r.child_id is None},
         "section": "information",
     })
+
+
+def _pending_for_child(family, child):
+    """The child's records with a request of this household waiting: {type: set of target ids}, and the list."""
+    pending = list(family.change_requests.pending().filter(child=child).select_related("family", "child"))
+    by_type = {}
+    for change in pending:
+        by_type.setdefault(change.request_type, set()).add(change.target_id)
+    return pending, by_type
 
 
 @require_GET
 @family_required
 def child_detail(request, child_id):
     child = access.get_child_for_family(request.family, child_id)
-    persons = child.authorized_persons.filter(family=request.family)
+    persons = list(child.authorized_persons.filter(family=request.family))
+    pending, by_type = _pending_for_child(request.family, child)
+    for person in persons:
+        person.pending = person.pk in by_type.get("authorized_persons", ())
     return render(request, "portal/child_detail.html", {
-        "child": child, "persons": persons, "section": "information",
+        "child": child, "persons": persons, "section": "information", "pending": pending,
+        "pending_types": set(by_type),
     })
 
 
@@ -59,11 +72,17 @@ def child_detail(request, child_id):
 @family_required
 def child_health(request, child_id):
     child = access.get_child_for_family(request.family, child_id)
+    vaccinations = list(child.vaccinations.all())
+    pending, by_type = _pending_for_child(request.family, child)
+    for vaccination in vaccinations:
+        vaccination.pending = vaccination.pk in by_type.get("vaccinations", ())
     return render(request, "portal/child_health.html", {
         "child": child,
         "health": categories.related_or_none(child, "health"),
-        "vaccinations": child.vaccinations.all(),
+        "vaccinations": vaccinations,
         "section": "information",
+        "pending": [r for r in pending if r.is_sensitive],
+        "pending_types": set(by_type),
     })
 
 

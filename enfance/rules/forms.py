@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from enfance.core.dates import today
+from enfance.core.forms import DATE_INPUT_FORMATS, DATE_WIDGET
 from enfance.core.validators import validate_not_future
-from enfance.families.forms import DATE_INPUT_FORMATS, DATE_WIDGET
 
 from .models import ServiceRules
 

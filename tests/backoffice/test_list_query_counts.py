@@ -2,10 +2,11 @@
 
 from django.urls import reverse
 
-from enfance.changes.models import ChangeRequest, NewHouseholdApplication
+from enfance.changes.models import ChangeRequest
 from enfance.core.dates import school_year_start
 from enfance.core.models import HealthAccessLog
 from enfance.families import services as family_services
+from enfance.families.models import NewHouseholdApplication
 from enfance.rules.models import ServiceRules
 from tests.factories import UserFactory, make_household
 
@@ -16,7 +17,7 @@ def _add_rows(n, tag, staff):
     """n more households, each with a request, a pre-registration, a health access, a staff login, audit lines."""
     for i in range(n):
         family, login, (child,) = make_household(f"Liste{tag}{i}", children=1)
-        ChangeRequest.objects.create(family=family, child=child, created_by=login, category="health", kind="fields")
+        ChangeRequest.objects.create(family=family, child=child, created_by=login, request_type="health", kind="fields")
         NewHouseholdApplication.objects.create(payload={"guardians": [{"first_name": "Inès", "last_name": f"N{i}"}],
                                                         "children": [{}]})
         HealthAccessLog.objects.create(user=staff, child=child)
@@ -27,8 +28,8 @@ def _add_rows(n, tag, staff):
 
 def test_staff_list_pages_do_not_grow_with_their_rows(admin_client_, admin_user):
     rules = ServiceRules.objects.create(school_year=school_year_start().year, title="Conditions", text="Texte")
-    urls = [reverse("changes:queue"), reverse("changes:queue") + "?status=", reverse("changes:applications"),
-            reverse("rules:list"), reverse("rules:detail", args=[rules.pk]), reverse("backoffice:staff"),
+    urls = [reverse("backoffice:requests"), reverse("backoffice:requests") + "?status=", reverse("backoffice:applications"),
+            reverse("backoffice:rules"), reverse("backoffice:rules_detail", args=[rules.pk]), reverse("backoffice:staff"),
             reverse("backoffice:health_log"), reverse("backoffice:home"), reverse("backoffice:families")]
     _add_rows(1, "a", admin_user)
     few = {url: count_queries(lambda url=url: admin_client_.get(url)) for url in urls}

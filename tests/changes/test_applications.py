@@ -7,10 +7,9 @@ from django.core import mail, signing
 from django.urls import reverse
 
 from enfance.accounts.models import User
-from enfance.changes import applications
-from enfance.changes.application_forms import SIGNER_SALT
-from enfance.changes.models import NewHouseholdApplication
-from enfance.families.models import Child
+from enfance.families import applications
+from enfance.families.application_forms import SIGNER_SALT
+from enfance.families.models import Child, NewHouseholdApplication
 from tests.factories import ChildFactory, FamilyFactory
 
 
@@ -135,23 +134,23 @@ def test_staff_can_link_an_existing_child_instead_of_a_duplicate(staff):
 def test_review_page_shows_duplicates_and_requires_the_dossier_date(staff_client):
     application = _application()
     ChildFactory(last_name="Roux", first_name="Léo", birth_date=datetime.date(2018, 5, 4), family=FamilyFactory())
-    page = staff_client.get(reverse("changes:application", args=[application.pk])).content.decode()
+    page = staff_client.get(reverse("backoffice:application", args=[application.pk])).content.decode()
     assert "Doublon possible" in page
-    response = staff_client.post(reverse("changes:application_approve", args=[application.pk]), {})
+    response = staff_client.post(reverse("backoffice:application_approve", args=[application.pk]), {})
     assert "La date de réception du dossier papier signé est obligatoire" in response.content.decode()
     assert NewHouseholdApplication.objects.get().is_pending
 
 
 def test_review_page_shows_dates_and_civility_as_people_read_them(staff_client):
     # Bug: the payload's ISO date and civility code were shown as stored (2018-05-04, MME).
-    page = staff_client.get(reverse("changes:application", args=[_application().pk])).content.decode()
+    page = staff_client.get(reverse("backoffice:application", args=[_application().pk])).content.decode()
     assert "04/05/2018" in page and "2018-05-04" not in page
     assert "Madame Inès Nouvelle" in page  # the civility spelt out, not its code MME
 
 
 def test_reject_needs_a_reason(staff_client):
     application = _application()
-    response = staff_client.post(reverse("changes:application_reject", args=[application.pk]), {"reason": ""})
+    response = staff_client.post(reverse("backoffice:application_reject", args=[application.pk]), {"reason": ""})
     assert "Le motif du refus est obligatoire" in response.content.decode()
-    staff_client.post(reverse("changes:application_reject", args=[application.pk]), {"reason": "Hors commune"})
+    staff_client.post(reverse("backoffice:application_reject", args=[application.pk]), {"reason": "Hors commune"})
     assert NewHouseholdApplication.objects.get().status == "rejected"

@@ -110,7 +110,7 @@ CASES = {
     "photo": (
         lambda f: reverse("portal:child", args=[_first_child(f).pk]),
         lambda f: reverse("portal:edit_photo", args=[_first_child(f).pk]),
-        lambda f: {"photo": _png()},
+        lambda f: {"piece-document": _png()},
         'src="/portail/enfants/',
     ),
 }
@@ -140,15 +140,15 @@ def test_category_row(key, client, alice, staff):
     # request form: files a request, changes nothing yet
     response = client.post(form_url(family), data(family))
     assert response.status_code == 302, response.content.decode()[:2000]
-    change = ChangeRequest.objects.get(category=key)
+    change = ChangeRequest.objects.get(request_type=key)
     assert change.status == ChangeRequest.Status.PENDING
     assert expected not in client.get(read_url(family)).content.decode() or key == "photo"
     # review
     client.force_login(staff)
-    review = client.get(reverse("changes:review", args=[change.pk]))
+    review = client.get(reverse("backoffice:request", args=[change.pk]))
     assert review.status_code == 200
     # apply
-    response = client.post(reverse("changes:approve", args=[change.pk]), {"comment": ""})
+    response = client.post(reverse("backoffice:request_approve", args=[change.pk]), {"comment": ""})
     assert response.status_code == 302
     change.refresh_from_db()
     assert change.status == ChangeRequest.Status.APPROVED

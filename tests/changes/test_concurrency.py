@@ -8,6 +8,7 @@ from django.db import connection, connections
 from enfance.changes import services
 from enfance.changes.models import ChangeRequest
 from enfance.core.models import AuditEntry
+from enfance.families import categories, request_types
 from enfance.families.forms import GuardianForm
 from enfance.families.models import Guardian
 from tests.factories import UserFactory, make_household
@@ -49,8 +50,8 @@ def phone_request(login, phone="06 99 88 77 66"):
             "email": guardian.email, "mobile_phone": phone}
     form = GuardianForm(data=data, instance=guardian)
     assert form.is_valid(), form.errors
-    return services.submit_form(user=login, family=login.family, category_key="guardian1", form=form,
-                                kind="fields")
+    return request_types.submit_form(user=login, family=login.family, category=categories.get("guardian1"),
+                                     form=form, kind="fields")
 
 
 def test_two_staff_approving_at_once_apply_once():

@@ -1,6 +1,7 @@
 from django.core.management import call_command
 
-from enfance.changes.models import ChangeRequest, NewHouseholdApplication
+from enfance.changes.models import ChangeRequest
+from enfance.families.models import NewHouseholdApplication
 from enfance.rules.services import current_rules
 
 

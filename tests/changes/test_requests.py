@@ -11,7 +11,9 @@ from PIL import Image
 
 from enfance.changes import services
 from enfance.changes.models import CategorySetting, ChangeRequest
+from enfance.core import attachments
 from enfance.core.models import AuditEntry
+from enfance.families import categories, request_types
 from enfance.families.models import AuthorizedPerson, Guardian, TaxInfo, Vaccination
 from tests.helpers import png_bytes
 
@@ -42,8 +44,8 @@ def test_family_form_files_a_request_and_leaves_the_record_unchanged(alice_clien
     assert change.status == Status.PENDING
     assert change.created_by == alice
     assert change.before["mobile_phone"] == "06 12 34 56 78"
-    assert change.proposed_display["mobile_phone"] == "06 99 88 77 66"
-    assert services.changed_fields(change) == ["mobile_phone"]
+    assert change.proposed["mobile_phone"] == "06 99 88 77 66"
+    assert change.type.changed_fields(change) == ["mobile_phone"]
 
 
 def test_a_second_pending_request_on_the_same_record_is_blocked(alice_client, alice):
@@ -95,7 +97,8 @@ def test_approving_twice_applies_once(alice, staff):
     form = TaxInfoForm(data={"year": "2025", "reference_income": "41000", "tax_shares": "3"},
                        instance=family.tax_info)
     assert form.is_valid(), form.errors
-    change = services.submit_form(user=alice, family=family, category_key="tax", form=form, kind="fields")
+    change = request_types.submit_form(user=alice, family=family, category=categories.get("tax"), form=form,
+                                       kind="fields")
     services.approve(change.pk, staff=staff)
     with pytest.raises(services.NotPending):
         services.approve(change.pk, staff=staff)
@@ -114,15 +117,26 @@ def test_reject_requires_a_reason_and_changes_nothing(alice_client, alice, staff
     assert ChangeRequest.objects.get().answer == "Numéro non attribué"
 
 
-def test_conflict_is_detected_and_needs_confirmation(alice_client, alice, staff):
+def test_a_field_the_family_changed_and_that_moved_since_needs_confirmation(alice_client, alice, staff):
+    guardian = alice.family.guardians.get(rank=1)
+    alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
+    change = ChangeRequest.objects.get()
+    Guardian.objects.filter(pk=guardian.pk).update(mobile_phone="06 55 55 55 55")
+    with pytest.raises(services.ConflictError) as exc:
+        services.approve(change.pk, staff=staff)
+    assert "téléphone portable" in exc.value.conflicts
+    assert exc.value.conflicts["téléphone portable"] == ("06 12 34 56 78", "06 55 55 55 55")
+    services.approve(change.pk, staff=staff, confirm=True)
+    guardian.refresh_from_db()
+    assert guardian.mobile_phone == "06 99 88 77 66"
+
+
+def test_another_field_that_moved_since_is_kept_without_confirmation(alice_client, alice, staff):
     guardian = alice.family.guardians.get(rank=1)
     alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
     change = ChangeRequest.objects.get()
     Guardian.objects.filter(pk=guardian.pk).update(email="nouveau@example.org")
-    with pytest.raises(services.ConflictError) as exc:
-        services.approve(change.pk, staff=staff)
-    assert "email" in exc.value.conflicts
-    services.approve(change.pk, staff=staff, confirm=True)
+    services.approve(change.pk, staff=staff)
     guardian.refresh_from_db()
     # Only the field the family changed is applied; the later change is kept.
     assert guardian.mobile_phone == "06 99 88 77 66"
@@ -151,20 +165,28 @@ def test_list_items_add_change_remove(alice_client, alice, staff):
     assert not Vaccination.objects.filter(pk=vaccination.pk).exists()
 
 
-def test_photo_request_waits_then_replaces_the_photo(alice_client, alice, staff):
+def test_photo_request_waits_then_replaces_the_photo_and_its_copy_goes(alice_client, alice, staff,
+                                                                        django_capture_on_commit_callbacks):
     child = alice.family.children.first()
     upload = SimpleUploadedFile("p.png", png_bytes((40, 30), "red"), content_type="image/png")
-    alice_client.post(reverse("portal:edit_photo", args=[child.pk]), {"photo": upload})
+    alice_client.post(reverse("portal:edit_photo", args=[child.pk]), {"piece-document": upload})
     change = ChangeRequest.objects.get()
-    assert change.kind == "file" and change.file
+    attachment = attachments.of(change).get()
+    assert change.kind == "file" and attachment.content_type == "image/jpeg" and len(attachment.sha256) == 64
     child.refresh_from_db()
     assert not child.photo
-    assert alice_client.get(reverse("portal:request_photo", args=[change.pk])).status_code == 200
-    services.approve(change.pk, staff=staff)
+    response = alice_client.get(reverse("portal:request_attachment", args=[change.pk, attachment.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    stored = attachment.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve(change.pk, staff=staff)
     child.refresh_from_db()
     assert child.photo
     with child.photo.open("rb") as handle:
         assert Image.open(handle).format == "JPEG"
+    # The approved photo lives on the child: the request's copy is removed from the storage.
+    attachment.refresh_from_db()
+    assert attachment.purged_at is not None and not attachment.file.storage.exists(stored)
 
 
 def test_auto_approval_applies_at_once_and_is_still_recorded(alice_client, alice):
@@ -199,7 +221,7 @@ def test_every_staff_page_shows_the_pending_count(alice_client, alice, client, s
     guardian = alice.family.guardians.get(rank=1)
     alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
     client.force_login(staff)
-    for url in (reverse("backoffice:home"), reverse("backoffice:families"), reverse("changes:queue")):
+    for url in (reverse("backoffice:home"), reverse("backoffice:families"), reverse("backoffice:requests")):
         body = client.get(url).content.decode()
         assert '<span class="count">1<span class="visually-hidden"> en attente' in body, url
 
@@ -210,9 +232,9 @@ def test_queue_filters_by_category_household_and_age(alice_client, alice, bob, c
     client.force_login(bob)
     client.post(edit_url("donnees-fiscales"), {"year": "2025", "reference_income": "1000", "tax_shares": "1"})
     client.force_login(staff)
-    queue = reverse("changes:queue")
+    queue = reverse("backoffice:requests")
     assert client.get(queue, {"status": "pending"}).context["page"].paginator.count == 2
-    assert client.get(queue, {"status": "pending", "category": "tax"}).context["page"].paginator.count == 1
+    assert client.get(queue, {"status": "pending", "request_type": "tax"}).context["page"].paginator.count == 1
     assert client.get(queue, {"status": "pending", "family": alice.family.reference}).context[
         "page"].paginator.count == 1
     assert client.get(queue, {"status": "pending", "age": "7"}).context["page"].paginator.count == 0
@@ -222,21 +244,24 @@ def test_queue_filters_by_category_household_and_age(alice_client, alice, bob, c
 
 def test_administrators_switch_a_category_to_automatic_approval(client, admin_user, staff):
     client.force_login(staff)
-    assert client.get(reverse("changes:settings")).status_code == 403
+    assert client.get(reverse("backoffice:request_settings")).status_code == 403
     client.force_login(admin_user)
-    page = client.get(reverse("changes:settings")).content.decode()
+    page = client.get(reverse("backoffice:request_settings")).content.decode()
     assert 'value="tax"' in page and "checked" not in page  # manual by default
-    client.post(reverse("changes:settings"), {"auto": ["tax", "unknown"]})
-    assert services.auto_approved_categories() == {"tax"}
+    client.post(reverse("backoffice:request_settings"), {"auto": ["tax", "unknown"]})
+    assert services.auto_approved_types() == {"tax"}
     assert AuditEntry.objects.filter(object_type="réglages des demandes").exists()
 
 
-def test_confirmation_box_appears_only_when_the_record_moved(alice_client, alice, client, staff):
+def test_confirmation_box_appears_only_when_a_changed_field_moved(alice_client, alice, client, staff):
     guardian = alice.family.guardians.get(rank=1)
     alice_client.post(edit_url("responsable"), guardian_data(guardian, mobile_phone="0699887766"))
     change = ChangeRequest.objects.get()
     client.force_login(staff)
-    assert 'name="confirm"' not in client.get(reverse("changes:review", args=[change.pk])).content.decode()
+    assert 'name="confirm"' not in client.get(reverse("backoffice:request", args=[change.pk])).content.decode()
     Guardian.objects.filter(pk=guardian.pk).update(email="autre@example.org")
-    page = client.get(reverse("changes:review", args=[change.pk])).content.decode()
-    assert 'name="confirm"' in page and "modifié depuis la demande" in page
+    page = client.get(reverse("backoffice:request", args=[change.pk])).content.decode()
+    assert 'name="confirm"' not in page and "modifié depuis la demande" in page
+    Guardian.objects.filter(pk=guardian.pk).update(mobile_phone="06 55 55 55 55")
+    page = client.get(reverse("backoffice:request", args=[change.pk])).content.decode()
+    assert 'name="confirm"' in page

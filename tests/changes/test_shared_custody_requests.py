@@ -24,7 +24,7 @@ def test_other_household_sees_the_result_never_the_request(client, staff):
 
     # Staff see where it comes from.
     client.force_login(staff)
-    review = client.get(reverse("changes:review", args=[change.pk])).content.decode()
+    review = client.get(reverse("backoffice:request", args=[change.pk])).content.decode()
     assert family_a.reference in review
 
     # Household B: nothing in its requests, no way to open A's request, old value still shown.

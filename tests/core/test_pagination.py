@@ -4,8 +4,8 @@ import html
 
 from django.urls import reverse
 
-from enfance.changes.models import NewHouseholdApplication
 from enfance.core.pagination import PER_PAGE
+from enfance.families.models import NewHouseholdApplication
 
 
 def _applications(n, **fields):
@@ -18,7 +18,7 @@ def _applications(n, **fields):
 def test_pre_registrations_beyond_the_first_page_are_reachable(staff_client):
     # Bug: the list was cut at 50 rows with no link to the next page.
     _applications(PER_PAGE + 1, status=NewHouseholdApplication.Status.REJECTED)
-    url = reverse("changes:applications")
+    url = reverse("backoffice:applications")
     body = html.unescape(staff_client.get(url, {"etat": "tous"}).content.decode())
     assert "Page 1 sur 2" in body
     assert 'href="?etat=tous&page=2"' in body
@@ -27,11 +27,11 @@ def test_pre_registrations_beyond_the_first_page_are_reachable(staff_client):
 
 def test_page_links_keep_the_filters_and_drop_the_old_page_number(staff_client):
     _applications(2 * PER_PAGE + 1)
-    body = staff_client.get(reverse("changes:applications"), {"etat": "pending", "page": 2}).content.decode()
+    body = staff_client.get(reverse("backoffice:applications"), {"etat": "pending", "page": 2}).content.decode()
     assert 'href="?etat=pending&amp;page=1"' in body
     assert 'href="?etat=pending&amp;page=3"' in body
 
 
 def test_a_single_page_has_no_page_links(staff_client):
     _applications(3)
-    assert 'class="pagination"' not in staff_client.get(reverse("changes:applications")).content.decode()
+    assert 'class="pagination"' not in staff_client.get(reverse("backoffice:applications")).content.decode()

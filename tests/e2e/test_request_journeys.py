@@ -6,8 +6,8 @@ The new-household journey runs with JavaScript disabled; every page visited is a
 
 import pytest
 
-from enfance.changes.models import ChangeRequest, NewHouseholdApplication
-from enfance.families.models import Family
+from enfance.changes.models import ChangeRequest
+from enfance.families.models import Family, NewHouseholdApplication
 from tests.factories import PASSWORD
 
 from .pages import audit, login
@@ -43,8 +43,8 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
     problems += audit(family_page, "Mes demandes (pending)")
     assert family_page.get_by_text("En attente").count() >= 2
 
-    phone_request = ChangeRequest.objects.get(category="guardian1")
-    health_request = ChangeRequest.objects.get(category="health")
+    phone_request = ChangeRequest.objects.get(request_type="guardian1")
+    health_request = ChangeRequest.objects.get(request_type="health")
 
     # Staff approve the phone number and reject the health data with a reason.
     staff_page = open_context().new_page()
@@ -74,7 +74,7 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
 
 def test_new_household_applies_without_javascript_and_staff_approve(open_context, staff, monkeypatch):
     # A person takes longer than the minimum fill time; the test types in milliseconds.
-    monkeypatch.setattr("enfance.changes.application_forms.MIN_FILL_SECONDS", 0)
+    monkeypatch.setattr("enfance.families.application_forms.MIN_FILL_SECONDS", 0)
     problems = []
     page = open_context(java_script_enabled=False).new_page()
     page.goto("/connexion/")

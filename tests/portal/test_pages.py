@@ -21,6 +21,6 @@ def test_information_page_marks_records_with_a_pending_request(alice_client, ali
     from enfance.changes.models import ChangeRequest
 
     assert "demande en attente" not in alice_client.get(reverse("portal:information")).content.decode()
-    ChangeRequest.objects.create(family=alice.family, category="tax", kind="fields", created_by=alice)
+    ChangeRequest.objects.create(family=alice.family, request_type="tax", kind="fields", created_by=alice)
     body = alice_client.get(reverse("portal:information")).content.decode()
     assert body.count("demande en attente") == 1

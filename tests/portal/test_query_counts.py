@@ -30,7 +30,7 @@ def household(name, size):
             AuthorizedPersonFactory(family=family, child=child)
             VaccinationFactory(child=child)
     for i in range(size * 3):
-        ChangeRequest.objects.create(family=family, child=children[0], created_by=login, category="health",
+        ChangeRequest.objects.create(family=family, child=children[0], created_by=login, request_type="health",
                                      kind="fields", status="pending" if i % 2 else "rejected")
     return login, children[0]
 

@@ -26,10 +26,10 @@ from PIL import Image, ImageDraw, ImageFont
 from schwifty import IBAN
 
 from enfance.accounts.models import User
-from enfance.changes import demo
 from enfance.core import audit
 from enfance.core.dates import school_year_start, today
 from enfance.core.models import AuditEntry
+from enfance.families import demo
 from enfance.families.models import (
     AuthorizedPerson,
     BankAccount,

@@ -7,13 +7,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from enfance.accounts.decorators import family_required
-from enfance.changes import services
+from enfance.changes import registry
+from enfance.changes import services as requests
+from enfance.changes.forms import AttachmentForm
 from enfance.changes.models import ChangeRequest
-from enfance.core.files import photo_response
+from enfance.core import attachments
 from enfance.core.forms import bound_data
-from enfance.families import access, categories
-from enfance.families.forms import PhotoForm
+from enfance.families import access, categories, request_types
+
+from .decorators import family_required
 
 Kind = ChangeRequest.Kind
 
@@ -22,12 +24,12 @@ def _submit(request, submit, *, back):
     """Run a submission and redirect to `back` (a URL) telling the household what happens next."""
     try:
         change = submit()
-    except services.NoChange as exc:
+    except requests.NoChange as exc:
         messages.info(request, exc.message)
         return redirect(back)
-    except services.AlreadyPending as exc:
+    except requests.AlreadyPending as exc:
         messages.warning(request, exc.message)
-        return redirect("portal:request", exc.pending.pk)
+        return redirect("portal:request", exc.pending.pk) if exc.pending else redirect(back)
     if change.status == ChangeRequest.Status.APPROVED:
         messages.success(request, _("C'est enregistré : votre modification est appliquée (demande n° %(id)s).")
                          % {"id": change.pk})
@@ -37,33 +39,47 @@ def _submit(request, submit, *, back):
     return redirect(back)
 
 
-def _render_form(request, *, category, form, child=None, pending=None, title=None, back=None, item=None):
+def _render_form(request, *, category, form, file_form=None, child=None, pending=None, title=None, back=None,
+                 item=None):
     return render(request, "portal/request_form.html", {
         "category": category,
         "form": form,
+        "file_form": file_form,
         "child": child,
         "pending": pending,
         "title": title or category.label,
         "back": back,
         "item": item,
+        "auto_approved": requests.is_auto_approved(category.key),
         "section": "information",
     })
+
+
+def _file_form(request, category, pending):
+    rule = registry.get(category.key).attachments
+    if rule is None:
+        return None
+    data, files = bound_data(request)
+    return AttachmentForm(data if not pending else None, files if not pending else None, rule=rule, prefix="piece")
 
 
 def _field_form_view(request, category, *, child=None, back):
     family = request.family
     instance = category.get_instance(family, child)
     target_id = instance.pk if instance is not None else None
-    pending = services.find_pending(family, category.key, child=child, target_id=target_id)
+    pending = request_types.find_pending(family, category, child=child, target_id=target_id)
     if instance is None:
         instance = category.new_instance(family, child)
-    form = category.build_form(staff=False, instance=instance, child=child,
-                               data=request.POST if request.method == "POST" and not pending else None)
-    if request.method == "POST" and not pending and form.is_valid():
-        return _submit(request, lambda: services.submit_form(
-            user=request.user, family=family, category_key=category.key, form=form, kind=Kind.FIELDS, child=child,
+    posted = request.method == "POST" and not pending
+    form = category.build_form(staff=False, instance=instance, child=child, data=request.POST if posted else None)
+    file_form = _file_form(request, category, pending)
+    if posted and form.is_valid() and (file_form is None or file_form.is_valid()):
+        return _submit(request, lambda: request_types.submit_form(
+            user=request.user, family=family, category=category, form=form, kind=Kind.FIELDS, child=child,
+            uploads=file_form.uploads() if file_form else (),
         ), back=back)
-    return _render_form(request, category=category, form=form, child=child, pending=pending, back=back)
+    return _render_form(request, category=category, form=form, file_form=file_form, child=child, pending=pending,
+                        back=back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,11 +107,12 @@ def edit_photo(request, child_id):
     family = request.family
     child = access.get_child_for_family(family, child_id)
     category = categories.get("photo")
-    pending = services.find_pending(family, "photo", child=child, target_id=child.pk)
-    form = PhotoForm(*bound_data(request)) if not pending else PhotoForm()
+    pending = request_types.find_pending(family, category, child=child, target_id=child.pk)
+    form = _file_form(request, category, pending)
+    form.fields["document"].label = _("Photo de l'enfant")
     if request.method == "POST" and not pending and form.is_valid():
-        return _submit(request, lambda: services.submit_file(
-            user=request.user, family=family, child=child, upload=form.cleaned_data["photo"]),
+        return _submit(request, lambda: request_types.submit_photo(
+            user=request.user, family=family, child=child, upload=form.cleaned_data["document"]),
             back=_child_back(category, child))
     return _render_form(request, category=category, form=form, child=child, pending=pending,
                         title=_("Photo de %(name)s") % {"name": child.first_name}, back=_child_back(category, child))
@@ -118,14 +135,14 @@ def _item_form_view(request, child_id, category_key, item_id=None):
     child = access.get_child_for_family(family, child_id)
     category = categories.get(category_key)
     item = _get_item(family, child, category, item_id) if item_id is not None else None
-    pending = services.find_pending(family, category.key, child=child, target_id=item.pk) if item else None
+    pending = request_types.find_pending(family, category, child=child, target_id=item.pk) if item else None
     instance = item if item is not None else category.new_instance(family, child)
     form = category.build_form(staff=False, instance=instance, child=child,
                                data=request.POST if request.method == "POST" and not pending else None)
     if request.method == "POST" and not pending and form.is_valid():
         kind = Kind.CHANGE if item is not None else Kind.ADD
-        return _submit(request, lambda: services.submit_form(
-            user=request.user, family=family, category_key=category.key, form=form, kind=kind, child=child,
+        return _submit(request, lambda: request_types.submit_form(
+            user=request.user, family=family, category=category, form=form, kind=kind, child=child,
         ), back=_child_back(category, child))
     title = str(item) if item is not None else _("Ajouter : %(what)s") % {"what": category.model._meta.verbose_name}
     return _render_form(request, category=category, form=form, child=child, pending=pending, title=title,
@@ -162,8 +179,8 @@ def _item_remove_view(request, child_id, category_key, item_id):
     category = categories.get(category_key)
     item = _get_item(family, child, category, item_id)
     if request.method == "POST":
-        return _submit(request, lambda: services.submit_removal(
-            user=request.user, family=family, category_key=category.key, item=item, child=child,
+        return _submit(request, lambda: request_types.submit_removal(
+            user=request.user, family=family, category=category, item=item, child=child,
         ), back=_child_back(category, child))
     return render(request, "portal/request_remove.html", {
         "category": category, "child": child, "item": item, "section": "information",
@@ -186,19 +203,19 @@ def vaccination_remove(request, child_id, vaccination_id):
 # --- Mes demandes -------------------------------------------------------------------
 
 def _own_request(family, request_id):
-    return get_object_or_404(ChangeRequest.objects.select_related("child", "created_by"), pk=request_id,
+    return get_object_or_404(ChangeRequest.objects.select_related("family", "child", "created_by"), pk=request_id,
                              family=family)
 
 
 @family_required
 @require_GET
 def request_list(request):
-    requests = ChangeRequest.objects.filter(family=request.family).select_related("child", "created_by")
+    requests_ = ChangeRequest.objects.filter(family=request.family).select_related("family", "child", "created_by")
     status = request.GET.get("etat", "")
     if status in ChangeRequest.Status.values:
-        requests = requests.filter(status=status)
+        requests_ = requests_.filter(status=status)
     return render(request, "portal/requests.html", {
-        "requests": requests[:200], "status": status, "statuses": ChangeRequest.Status.choices,
+        "requests": requests_[:200], "status": status, "statuses": ChangeRequest.Status.choices,
         "section": "requests",
     })
 
@@ -207,9 +224,10 @@ def request_list(request):
 @require_GET
 def request_detail(request, request_id):
     change = _own_request(request.family, request_id)
+    rows, _conflicts = requests.review(change)
     return render(request, "portal/request_detail.html", {
-        "change": change, "rows": services.review_rows(change) if change.kind != Kind.FILE else [],
-        "section": "requests",
+        "change": change, "rows": rows, "attachments": list(attachments.of(change)),
+        "lines": list(change.lines.all()), "section": "requests",
     })
 
 
@@ -218,8 +236,8 @@ def request_detail(request, request_id):
 def request_cancel(request, request_id):
     change = _own_request(request.family, request_id)
     try:
-        services.cancel(change.pk, family=request.family, user=request.user)
-    except services.NotPending as exc:
+        requests.cancel(change.pk, family=request.family, user=request.user)
+    except requests.NotPending as exc:
         messages.warning(request, exc.message)
     else:
         messages.success(request, _("La demande n° %(id)s est annulée.") % {"id": change.pk})
@@ -228,8 +246,7 @@ def request_cancel(request, request_id):
 
 @family_required
 @require_GET
-def request_photo(request, request_id):
+def request_attachment(request, request_id, attachment_id):
     change = _own_request(request.family, request_id)
-    if change.kind != Kind.FILE:
-        raise Http404
-    return photo_response(change.file)
+    attachment = get_object_or_404(attachments.of(change), pk=attachment_id)
+    return attachments.response(attachment, inline=True)

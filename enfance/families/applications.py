@@ -6,13 +6,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from enfance.accounts.services import create_family_login, suggest_username
+from enfance.changes.services import NotPending, RequestError, decide
+from enfance.core import audit
 from enfance.core.mail import send_templated_email
-from enfance.families import services as family_services
-from enfance.families.forms import ChildForm, GuardianForm, StaffHouseholdForm
-from enfance.families.models import Child, Guardian
+from enfance.core.models import AuditEntry
+from enfance.core.values import raw_from_form
 
-from .models import NewHouseholdApplication
-from .services import NotPending, RequestError, decide, raw_from_form
+from . import services as family_services
+from .forms import ChildForm, GuardianForm, StaffHouseholdForm
+from .models import Child, Guardian, NewHouseholdApplication
 
 Status = NewHouseholdApplication.Status
 
@@ -36,7 +38,7 @@ def submit_application(household_form, guardian_forms, child_forms):
     application = NewHouseholdApplication.objects.create(
         payload=payload, contact_email=payload["guardians"][0].get("email", ""),
     )
-    send_templated_email(application.contact_email, "changes/email/application_received.txt",
+    send_templated_email(application.contact_email, "families/email/application_received.txt",
                          {"application": application, "checklist": DOSSIER_CHECKLIST})
     return application
 
@@ -104,6 +106,10 @@ def approve_application(application_id, *, staff, dossier_received_on, links=Non
                 create_family_login(family, actor=staff, username=suggest_username(family, guardian),
                                     email=guardian.email, guardian=guardian)
         decide(application, Status.APPROVED, by=staff, dossier_received_on=dossier_received_on, family=family)
+        audit.record(actor=staff, action=AuditEntry.Action.APPLICATION_APPROVED, family=family,
+                     object_type="application", object_id=str(application.pk),
+                     object_repr=_("%(application)s de %(name)s") % {"application": application,
+                                                                    "name": application.display_name})
     return application
 
 
@@ -111,6 +117,10 @@ def reject_application(application_id, *, staff, reason):
     with transaction.atomic():
         application = _locked_pending(application_id)
         decide(application, Status.REJECTED, by=staff, answer=reason.strip()[:2000])
-        send_templated_email(application.contact_email, "changes/email/application_rejected.txt",
+        audit.record(actor=staff, action=AuditEntry.Action.APPLICATION_REJECTED, object_type="application",
+                     object_id=str(application.pk), note=reason.strip()[:300],
+                     object_repr=_("%(application)s de %(name)s") % {"application": application,
+                                                                    "name": application.display_name})
+        send_templated_email(application.contact_email, "families/email/application_rejected.txt",
                              {"application": application})
     return application

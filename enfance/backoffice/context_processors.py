@@ -1,4 +1,5 @@
-from .models import ChangeRequest, NewHouseholdApplication
+from enfance.changes.models import ChangeRequest
+from enfance.families.models import NewHouseholdApplication
 
 
 def staff_counts(request):

@@ -3,14 +3,15 @@ a new household's application, and the service rules of the current school year.
 
 from django.contrib.auth import get_user_model
 
+from enfance.changes import services as requests
 from enfance.core.dates import school_year_start
-from enfance.families.forms import GuardianForm, HealthRecordForm, TaxInfoForm
-from enfance.families.models import Family
+from enfance.core.values import raw_from_instance
 from enfance.rules import services as rules_services
 from enfance.rules.models import Acknowledgement, ServiceRules
 
-from . import services
-from .models import NewHouseholdApplication
+from . import categories, request_types
+from .forms import GuardianForm, HealthRecordForm, TaxInfoForm
+from .models import Family, NewHouseholdApplication
 
 RULES_TEXT = """Article 1 – Inscription
 L'accès aux services (restauration scolaire, accueil périscolaire, accueil de loisirs) suppose un dossier papier complet et signé, déposé en mairie, et l'acceptation des présentes conditions.
@@ -30,7 +31,7 @@ Les factures sont mensuelles et tiennent compte du quotient familial. Elles se r
 
 
 def _form(form_class, instance, **changes):
-    data = services.raw_from_instance(instance, list(form_class._meta.fields))
+    data = raw_from_instance(instance, list(form_class._meta.fields))
     data.update(changes)
     form = form_class(data=data, instance=instance)
     assert form.is_valid(), form.errors
@@ -46,16 +47,18 @@ def populate(*, staff):
 
     # Waiting for staff: a new mobile number, and a child's health data.
     guardian = martin.guardians.get(rank=1)
-    services.submit_form(user=claire, family=martin, category_key="guardian1",
-                         form=_form(GuardianForm, guardian, mobile_phone="06 98 76 54 32"), kind="fields")
+    request_types.submit_form(user=claire, family=martin, category=categories.get("guardian1"),
+                              form=_form(GuardianForm, guardian, mobile_phone="06 98 76 54 32"), kind="fields")
     hugo = martin.children.get(first_name="Hugo")
-    services.submit_form(user=claire, family=martin, category_key="health", child=hugo, kind="fields",
-                         form=_form(HealthRecordForm, hugo.health, allergies="Arachide, fruits à coque"))
+    request_types.submit_form(user=claire, family=martin, category=categories.get("health"), child=hugo,
+                              kind="fields",
+                              form=_form(HealthRecordForm, hugo.health, allergies="Arachide, fruits à coque"))
     # Already decided: a fiscal update the commune accepted.
     tax = benali.tax_info
-    change = services.submit_form(user=benali_login, family=benali, category_key="tax", kind="fields",
-                                  form=_form(TaxInfoForm, tax, reference_income=str(tax.reference_income + 1200)))
-    services.approve(change.pk, staff=staff, comment="Merci, votre avis d'imposition a bien été reçu.")
+    change = request_types.submit_form(
+        user=benali_login, family=benali, category=categories.get("tax"), kind="fields",
+        form=_form(TaxInfoForm, tax, reference_income=str(tax.reference_income + 1200)))
+    requests.approve(change.pk, staff=staff, comment="Merci, votre avis d'imposition a bien été reçu.")
 
     NewHouseholdApplication.objects.create(
         contact_email="sophie.lambert@example.org",

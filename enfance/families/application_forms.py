@@ -5,9 +5,11 @@ from django.core import signing
 from django.forms import formset_factory, modelform_factory
 from django.utils.translation import gettext_lazy as _
 
+from enfance.core.forms import DATE_INPUT_FORMATS, DATE_WIDGET
 from enfance.core.validators import validate_not_future
-from enfance.families.forms import DATE_INPUT_FORMATS, DATE_WIDGET, ChildForm, GuardianForm, HouseholdForm
-from enfance.families.models import Child
+
+from .forms import ChildForm, GuardianForm, HouseholdForm
+from .models import Child
 
 MIN_FILL_SECONDS = 4
 SIGNER_SALT = "enfance.application.started"

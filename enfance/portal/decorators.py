@@ -1,0 +1,43 @@
+"""Who may open the household's pages: a family login of a household that is not archived."""
+
+from functools import wraps
+
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from enfance.families.models import Family
+from enfance.rules.services import needs_acknowledgement
+
+
+def family_required(view=None, *, rules_exempt=False):
+    """A household's login only; sets request.family.
+
+    Each login accepts the current service rules once per school year before going
+    further (rules_exempt for the pages that show them).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not user.is_family:
+                raise PermissionDenied
+            # One query for the household and the one-to-one records most portal pages show.
+            family = Family.objects.select_related("tax_info", "caf_info", "bank_account").get(pk=user.family_id)
+            if family.archived_at is not None:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+            request.family = family
+            if not rules_exempt and needs_acknowledgement(request):
+                return redirect(f"{reverse('portal:rules')}?{urlencode({'next': request.get_full_path()})}")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
