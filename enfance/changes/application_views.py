@@ -1,5 +1,8 @@
 """The public pre-registration page and the staff's review of new households."""
 
+import math
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -23,10 +26,27 @@ from .models import NewHouseholdApplication
 from .services import NotPending, RequestError
 
 SUBMISSIONS_PER_HOUR = 5
+SUBMISSION_WINDOW = 3600  # seconds
+
+
+def _commune_contact():
+    # The phone, e-mail, address and hours settings may not exist yet in every deployment.
+    return {
+        "name": settings.COMMUNE_NAME,
+        "website": settings.COMMUNE_WEBSITE,
+        **{key: getattr(settings, f"COMMUNE_{key.upper()}", "") for key in ("phone", "email", "address", "hours")},
+    }
+
+
+def _limit_notice(request, *, refused):
+    seconds = ratelimit.retry_after("apply", request) or SUBMISSION_WINDOW
+    return {"minutes": max(1, math.ceil(seconds / 60)), "seconds": seconds, "refused": refused,
+            "contact": _commune_contact()}
 
 
 @require_http_methods(["GET", "POST"])
 def apply(request):
+    """Only applications actually sent count against the limit; a refused one keeps everything typed."""
     data = request.POST if request.method == "POST" else None
     forms = {
         "household": ApplicationHouseholdForm(data, prefix="foyer"),
@@ -35,20 +55,34 @@ def apply(request):
         "children": ChildFormSet(data, prefix="enfant"),
         "antibot": AntiBotForm(data, initial={"started": AntiBotForm.initial_token()}),
     }
+    limit = None
     if request.method == "POST":
         if forms["antibot"].is_bot():
             return redirect("public:apply_done")  # say nothing to a bot
-        if not ratelimit.hit("apply", request, limit=SUBMISSIONS_PER_HOUR, window=3600):
-            return render(request, "changes/apply_limited.html", status=429)
         if all(f.is_valid() for f in forms.values()):
-            applications.submit_application(forms["household"], [forms["guardian1"], forms["guardian2"]],
-                                            forms["children"].forms)
-            return redirect("public:apply_done")
-        if forms["antibot"].errors:
+            # Counting first, atomically, keeps two pages sent at once from both taking the last place.
+            if ratelimit.hit("apply", request, limit=SUBMISSIONS_PER_HOUR, window=SUBMISSION_WINDOW):
+                try:
+                    applications.submit_application(forms["household"], [forms["guardian1"], forms["guardian2"]],
+                                                    forms["children"].forms)
+                except BaseException:
+                    ratelimit.release("apply", request)
+                    raise
+                return redirect("public:apply_done")
+            ratelimit.release("apply", request)
+            limit = _limit_notice(request, refused=True)
+        elif forms["antibot"].errors:
             # A fresh token, so that the next sending (after checking) is accepted.
             forms["antibot"] = AntiBotForm(initial={"started": AntiBotForm.initial_token()})
             forms["antibot_error"] = True
-    return render(request, "changes/apply.html", {**forms, "checklist": applications.DOSSIER_CHECKLIST})
+    if limit is None and not ratelimit.remaining("apply", request, limit=SUBMISSIONS_PER_HOUR):
+        limit = _limit_notice(request, refused=False)  # said before the family types a whole form
+    response = render(request, "changes/apply.html",
+                      {**forms, "checklist": applications.DOSSIER_CHECKLIST, "limit": limit},
+                      status=429 if limit and limit["refused"] else 200)
+    if limit and limit["refused"]:
+        response["Retry-After"] = str(limit["seconds"])
+    return response
 
 
 @require_GET
