@@ -20,7 +20,7 @@ def suggest_username(family, guardian=None):
     base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode().lower()
     base = "famille." + (re.sub(r"[^a-z0-9]+", "-", base).strip("-") or family.reference.lower())
     candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
+    while User.objects.filter(username__iexact=candidate).exists():
         n += 1
         candidate = f"{base}{n}"
     return candidate
@@ -105,3 +105,18 @@ def create_staff_login(*, actor, username, email, role, first_name="", last_name
                  note=f"{username} ({user.get_role_display()})")
     send_activation(user, actor=actor)
     return user
+
+
+def send_username_reminder(email):
+    """Send to `email` the usernames of the open logins having that address (a household may have two).
+
+    Says nothing to the caller either way, so that the page cannot tell whether an address is known.
+    """
+    logins = User.objects.filter(email__iexact=email.strip(), is_active=True).order_by("username")
+    by_address = {}
+    for user in logins:
+        by_address.setdefault(user.email, []).append(user.username)
+    for address, usernames in by_address.items():
+        send_templated_email(address, "accounts/email/username_reminder.txt",
+                             {"usernames": usernames, "login_path": reverse("accounts:login"),
+                              "reset_path": reverse("accounts:password_reset")})
