@@ -107,6 +107,28 @@ def create_staff_login(*, actor, username, email, role, first_name="", last_name
     return user
 
 
+@transaction.atomic
+def sync_guardian_email(guardian, *, actor):
+    """The open logins of a guardian take the guardian's e-mail address: one source of truth, so that
+    password resets, username reminders and notifications reach the address the household gave last.
+
+    An emptied address is not copied: a login without one could no longer reset its password.
+    """
+    new = guardian.email
+    if not new:
+        return []
+    moved = []
+    for user in User.objects.select_for_update().filter(guardian=guardian, is_active=True).order_by("pk"):
+        if user.email == new:
+            continue
+        old, user.email = user.email, new
+        user.save(update_fields=["email"])
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, family=user.family,
+                     object_type="login", changes={"email": [old, new]})
+        moved.append(user)
+    return moved
+
+
 def send_username_reminder(email):
     """Send to `email` the usernames of the open logins having that address (a household may have two).
 

@@ -5,11 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from enfance.accounts.services import close_login
+from enfance.accounts.services import close_login, sync_guardian_email
 from enfance.core import audit
 from enfance.core.models import AuditEntry
 
-from .models import Child, ChildLink, Family, HealthRecord
+from .models import Child, ChildLink, Family, Guardian, HealthRecord
 
 
 def _owner_kwargs(obj):
@@ -46,6 +46,8 @@ def save_record(form, *, actor, family=None, child=None, note=""):
             changes=changes,
             note=note,
         )
+    if isinstance(obj, Guardian) and "email" in changes:
+        sync_guardian_email(obj, actor=actor)  # the guardian's logins follow their address
     return obj
 
 
