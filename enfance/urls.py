@@ -2,7 +2,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("enfance.accounts.urls")),
-    path("", include("enfance.core.urls")),
+    path("", include("enfance.public.urls")),
     path("portail/", include("enfance.portal.urls")),
     path("gestion/", include("enfance.backoffice.urls")),
 ]

@@ -232,6 +232,8 @@ TABLE = {
     "accounts:password_reset_confirm": Route(AUTH, kwargs=_password_reset_token, ok=302),  # to its set-password URL
     "accounts:password_reset_complete": Route(PUBLIC),
     "accounts:activate": Route(AUTH, kwargs=_activation_token),
+    "accounts:username_reminder": Route(PUBLIC),
+    "accounts:username_reminder_done": Route(PUBLIC),
     # public pages (enfance/core/urls.py)
     "public:accessibility": Route(PUBLIC),
     "public:privacy": Route(PUBLIC),

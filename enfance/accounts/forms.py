@@ -15,6 +15,7 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Identifiant")
+        self.fields["username"].help_text = _("Ou l'adresse électronique de votre compte.")
         self.fields["username"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].label = _("Mot de passe")
 
@@ -41,3 +42,13 @@ class StaffLoginCreateForm(forms.Form):
         if User.objects.filter(username__iexact=value).exists():
             raise ValidationError(_("Cet identifiant est déjà utilisé."))
         return value
+
+
+class UsernameReminderForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Adresse électronique"), max_length=254,
+        help_text=_("Celle que la mairie a enregistrée pour votre compte."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Indiquez votre adresse électronique."),
+                        "invalid": _("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")},
+    )

@@ -20,7 +20,7 @@ def suggest_username(family, guardian=None):
     base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode().lower()
     base = "famille." + (re.sub(r"[^a-z0-9]+", "-", base).strip("-") or family.reference.lower())
     candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
+    while User.objects.filter(username__iexact=candidate).exists():
         n += 1
         candidate = f"{base}{n}"
     return candidate
@@ -105,3 +105,40 @@ def create_staff_login(*, actor, username, email, role, first_name="", last_name
                  note=f"{username} ({user.get_role_display()})")
     send_activation(user, actor=actor)
     return user
+
+
+@transaction.atomic
+def sync_guardian_email(guardian, *, actor):
+    """The open logins of a guardian take the guardian's e-mail address: one source of truth, so that
+    password resets, username reminders and notifications reach the address the household gave last.
+
+    An emptied address is not copied: a login without one could no longer reset its password.
+    """
+    new = guardian.email
+    if not new:
+        return []
+    moved = []
+    for user in User.objects.select_for_update().filter(guardian=guardian, is_active=True).order_by("pk"):
+        if user.email == new:
+            continue
+        old, user.email = user.email, new
+        user.save(update_fields=["email"])
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=user, family=user.family,
+                     object_type="login", changes={"email": [old, new]})
+        moved.append(user)
+    return moved
+
+
+def send_username_reminder(email):
+    """Send to `email` the usernames of the open logins having that address (a household may have two).
+
+    Says nothing to the caller either way, so that the page cannot tell whether an address is known.
+    """
+    logins = User.objects.filter(email__iexact=email.strip(), is_active=True).order_by("username")
+    by_address = {}
+    for user in logins:
+        by_address.setdefault(user.email, []).append(user.username)
+    for address, usernames in by_address.items():
+        send_templated_email(address, "accounts/email/username_reminder.txt",
+                             {"usernames": usernames, "login_path": reverse("accounts:login"),
+                              "reset_path": reverse("accounts:password_reset")})

@@ -16,5 +16,7 @@ urlpatterns = [
     path("reinitialisation/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
          name="password_reset_confirm"),
     path("reinitialisation/terminee/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("identifiant-oublie/", views.username_reminder, name="username_reminder"),
+    path("identifiant-oublie/envoye/", views.username_reminder_done, name="username_reminder_done"),
     path("activation/<uidb64>/<token>/", views.activate, name="activate"),
 ]

@@ -8,13 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from enfance.accounts.services import close_login
+from enfance.accounts.services import close_login, sync_guardian_email
 from enfance.changes import services as requests
 from enfance.core import audit
 from enfance.core.models import AuditEntry
 from enfance.core.values import raw_from_instance
 
-from .models import Child, ChildLink, Family, HealthRecord
+from .models import Child, ChildLink, Family, Guardian, HealthRecord
 
 
 def _owner_kwargs(obj):
@@ -72,6 +72,8 @@ def save_record(form, *, actor, family=None, child=None, note="", fields=None, v
             changes=changes,
             note=note,
         )
+    if isinstance(obj, Guardian) and "email" in changes:
+        sync_guardian_email(obj, actor=actor)  # the guardian's logins follow their address
     return obj
 
 

@@ -1,6 +1,7 @@
 """The public pre-registration of a new household, and its review by staff."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail, signing
@@ -10,6 +11,7 @@ from enfance.accounts.models import User
 from enfance.families import applications
 from enfance.families.application_forms import SIGNER_SALT
 from enfance.families.models import Child, NewHouseholdApplication
+from enfance.public.views import SUBMISSIONS_PER_HOUR
 from tests.factories import ChildFactory, FamilyFactory
 
 
@@ -74,10 +76,57 @@ def test_too_fast_submission_is_refused_and_keeps_what_was_typed(client):
 
 @pytest.mark.django_db
 def test_submissions_are_rate_limited(client):
-    for _ in range(5):
+    for _ in range(SUBMISSIONS_PER_HOUR):
         assert client.post(reverse("public:apply"), application_data()).status_code == 302
-    assert client.post(reverse("public:apply"), application_data()).status_code == 429
-    assert NewHouseholdApplication.objects.count() == 5
+    response = client.post(reverse("public:apply"), application_data())
+    # 429 tells machines the truth; people see the same form, filled in, with the message.
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert NewHouseholdApplication.objects.count() == SUBMISSIONS_PER_HOUR
+
+
+@pytest.mark.django_db
+def test_invalid_attempts_do_not_count_against_the_limit(client):
+    for _ in range(SUBMISSIONS_PER_HOUR):
+        response = client.post(reverse("public:apply"), application_data(**{"foyer-postal_code": "8344"}))
+        assert response.status_code == 200
+    assert client.post(reverse("public:apply"), application_data()).status_code == 302
+    assert NewHouseholdApplication.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_limit_keeps_everything_typed_and_says_when_to_retry_and_how_to_reach_the_town_hall(client, settings):
+    settings.COMMUNE_PHONE = "04 94 00 00 01"
+    settings.COMMUNE_EMAIL = "enfance@mairie.example"
+    for _ in range(SUBMISSIONS_PER_HOUR):
+        client.post(reverse("public:apply"), application_data())
+    typed = application_data(**{"foyer-address_line2": "Bâtiment B", "resp1-first_name": "Inès-Marie",
+                                "enfant-1-first_name": "Lou", "enfant-1-last_name": "Nouvelle",
+                                "enfant-1-birth_date": "2021-07-14", "enfant-1-sex": "F"})
+    response = client.post(reverse("public:apply"), typed)
+    body = response.content.decode()
+    assert response.status_code == 429
+    assert "pré-inscription n&#x27;est pas envoyée" in body or "pré-inscription n'est pas envoyée" in body
+    assert re.search(r"renvoyez le formulaire dans (60|59) minutes", body)
+    for value in ("12 rue des Écoles", "Bâtiment B", "83440", "Inès-Marie", "ines.nouvelle@example.org",
+                  "0611223344", "Sacha", "2019-03-02", "Lou", "2021-07-14"):
+        assert f'value="{value}"' in body, value
+    assert "mairie de Tourrettes" in body
+    assert 'href="tel:0494000001"' in body and "enfance@mairie.example" in body
+    assert settings.COMMUNE_WEBSITE in body
+    assert NewHouseholdApplication.objects.count() == SUBMISSIONS_PER_HOUR
+
+
+@pytest.mark.django_db
+def test_a_limited_visitor_is_told_before_typing_and_a_refused_sending_does_not_count(client):
+    from enfance.core import ratelimit
+
+    for _ in range(SUBMISSIONS_PER_HOUR):
+        client.post(reverse("public:apply"), application_data())
+    page = client.get(reverse("public:apply"))
+    assert page.status_code == 200 and "vous pourrez envoyer celle-ci dans" in page.content.decode()
+    client.post(reverse("public:apply"), application_data())
+    assert ratelimit.count("apply", page.wsgi_request) == SUBMISSIONS_PER_HOUR
 
 
 @pytest.mark.django_db
