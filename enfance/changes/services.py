@@ -92,7 +92,7 @@ def find_pending(type_key, *, family, child=None, target_id=None):
 
 def _lock_family(family):
     # Serialises a household's submissions (the database constraint backs it).
-    return type(family).objects.select_for_update().get(pk=family.pk)
+    return type(family).objects.select_for_update(no_key=True).get(pk=family.pk)
 
 
 def submit(type_key, *, user, family, kind, child=None, target_id=None, before=None, proposed=None, lines=(),
@@ -171,7 +171,7 @@ def review(request):
 
 def _locked(request_id):
     # of=("self",): lock the request row only (the child is on the nullable side of an outer join).
-    return ChangeRequest.objects.select_for_update(of=("self",)).select_related("family", "child").get(pk=request_id)
+    return ChangeRequest.objects.select_for_update(of=("self",), no_key=True).select_related("family", "child").get(pk=request_id)
 
 
 def _locked_pending(request_id, *, by_staff=True):

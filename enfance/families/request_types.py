@@ -56,13 +56,14 @@ class RecordRequestType(registry.RequestType):
 
     def lock(self, request):
         # The owner first: two requests creating one record (a health record, the fiscal data) wait for each other.
+        # NO KEY UPDATE: rows that merely reference the owner (an audit entry) are not blocked by it.
         if self.category.scope == categories.CHILD and request.child_id:
-            Child.objects.select_for_update().filter(pk=request.child_id).first()
+            Child.objects.select_for_update(no_key=True).filter(pk=request.child_id).first()
         else:
-            Family.objects.select_for_update().filter(pk=request.family_id).first()
+            Family.objects.select_for_update(no_key=True).filter(pk=request.family_id).first()
         if request.kind == Kind.ADD:
             return None
-        return self._query(request).select_for_update().first()
+        return self._query(request).select_for_update(no_key=True).first()
 
     # --- values ----------------------------------------------------------------------------------
     def _fields(self, request):

@@ -50,7 +50,7 @@ def save_record(form, *, actor, family=None, child=None, note="", fields=None, v
     instance = form.instance
     creating = instance.pk is None
     form_fields = list(form._meta.fields)
-    current = None if creating else type(instance).objects.select_for_update().get(pk=instance.pk)
+    current = None if creating else type(instance).objects.select_for_update(no_key=True).get(pk=instance.pk)
     if version is not None and record_version(current, form_fields) != version:
         raise StaleRecord(current)
     before = {} if creating else audit.snapshot(current)
@@ -173,7 +173,7 @@ def link_child(family, child, *, actor, note=""):
 @transaction.atomic
 def archive_family(family, *, actor, reason=""):
     """The household left: logins closed, records kept read-only for staff, dated for retention."""
-    family = Family.objects.select_for_update().get(pk=family.pk)
+    family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.archived_at:
         return family
     family.archived_at = timezone.now()

@@ -94,3 +94,57 @@ def test_two_submissions_at_once_leave_one_pending_request():
     assert sum(isinstance(r, ChangeRequest) for r in results) == 1
     assert sum(isinstance(r, services.AlreadyPending) for r in results) == 1
     assert ChangeRequest.objects.filter(status="pending").count() == 1
+
+
+def test_two_households_requests_on_one_health_record_approved_at_once_lose_nothing():
+    """The review's race: each household of a shared child changes one field, two agents approve together."""
+    from enfance.families.models import HealthRecord
+    from tests.changes.test_lost_updates import health_request, shared_child
+
+    child, login_a, login_b = shared_child("Course")
+    agents = [UserFactory(role="agent"), UserFactory(role="agent")]
+    for round_ in range(20):
+        first = health_request(login_a, child, allergies=f"Allergie {round_}")
+        second = health_request(login_b, child, doctor_name=f"Dr Tour {round_}")
+        results = run_together(lambda: services.approve(first.pk, staff=agents[0]),  # noqa: B023
+                               lambda: services.approve(second.pk, staff=agents[1]))  # noqa: B023
+        health = HealthRecord.objects.get(child=child)
+        stopped = [r for r in results if isinstance(r, services.ConflictError)]
+        assert all(isinstance(r, ChangeRequest | services.ConflictError) for r in results), results
+        if not stopped:
+            assert (health.allergies, health.doctor_name) == (f"Allergie {round_}", f"Dr Tour {round_}"), round_
+        else:  # never silently: the second waits for the reviewer's confirmation, still pending
+            assert ChangeRequest.objects.filter(pk__in=[first.pk, second.pk], status="pending").count() == 1
+
+
+def test_an_approval_and_a_staff_edit_of_one_record_at_once_lose_nothing():
+    """Two different objects touching one row: a request's approval and a staff form opened earlier."""
+    from enfance.families import categories
+    from enfance.families import services as family_services
+    from enfance.families.forms import HealthRecordForm
+    from enfance.families.models import HealthRecord
+    from tests.changes.test_lost_updates import health_request, shared_child
+
+    child, login_a, _login_b = shared_child("Agent")
+    agent = UserFactory(role="agent")
+    for round_ in range(10):
+        health = HealthRecord.objects.get(child=child)
+        fields = list(HealthRecordForm._meta.fields)
+        version = family_services.record_version(health, fields)
+        change = health_request(login_a, child, allergies=f"Famille {round_}")
+        data = {name: getattr(health, name) or "" for name in fields if name != "has_pai"}
+        data["doctor_name"] = f"Dr Agent {round_}"
+        form = categories.get("health").build_form(staff=True, instance=health, data=data)
+        assert form.is_valid(), form.errors
+
+        def staff_edit(form=form, version=version):
+            return family_services.save_record(form, actor=agent, child=child, version=version)
+
+        results = run_together(lambda: services.approve(change.pk, staff=agent), staff_edit)  # noqa: B023
+        health = HealthRecord.objects.get(child=child)
+        change.refresh_from_db()
+        stale = isinstance(results[1], family_services.StaleRecord)
+        assert change.status == "approved" and health.allergies == f"Famille {round_}", results
+        # Either the staff edit went first (then the approval applied over it, keeping its doctor) or it was
+        # refused as stale: the family's change is never undone.
+        assert stale or health.doctor_name == f"Dr Agent {round_}", results

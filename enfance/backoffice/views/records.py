@@ -43,9 +43,40 @@ def _build_form(category, request, *, instance, child=None):
     return category.build_form(staff=True, instance=instance, data=data, files=files, child=child)
 
 
+def _save(request, form, **owners):
+    """Save unless the record changed since the form was shown (its version); then None, the form saying why."""
+    try:
+        return services.save_record(form, actor=request.user, version=request.POST.get("version"), **owners)
+    except services.StaleRecord as stale:
+        fields = list(form._meta.fields)
+        labels = audit.field_labels(form._meta.model)
+        typed = audit.snapshot(form.instance, fields)
+        current = audit.snapshot(stale.current, fields) if stale.current is not None else {}
+        form.stale_rows = [(labels.get(k, k), current.get(k, ""), typed.get(k, "")) for k in fields
+                           if current.get(k, "") != typed.get(k, "")]
+        form.version = services.record_version(stale.current, fields)
+        form.add_error(None, _("Ce dossier a été modifié depuis que vous avez ouvert cette page (par une demande "
+                               "validée ou un autre agent) : rien n'est enregistré. Comparez les valeurs actuelles "
+                               "avec votre saisie, conservée ci-dessous, puis enregistrez à nouveau pour confirmer."))
+        return None
+
+
+def _version(request, form):
+    """The version the page shows: the one it was opened with, or the current one after a refusal."""
+    if not hasattr(form, "_meta"):
+        return None  # the photo form: a new photo replaces the old one whatever it was
+    if getattr(form, "version", None) is not None:
+        return form.version
+    if request.method == "POST" and "version" in request.POST:
+        return request.POST["version"]
+    return services.record_version(form.instance, list(form._meta.fields))
+
+
 def _render_form(request, *, form, title, subject, cancel_url, category, family=None, child=None, foyer=None,
                  intro=None):
     return render(request, "backoffice/record_form.html", {
+        "version": _version(request, form),
+        "stale_rows": getattr(form, "stale_rows", None),
         "section": "families",
         "form": form,
         "title": title,
@@ -80,8 +111,7 @@ def family_record_edit(request, family_id, category):
     creating = instance.pk is None
     form = _build_form(category, request, instance=instance)
     anchor = ANCHORS.get(category.key, "")
-    if request.method == "POST" and form.is_valid():
-        services.save_record(form, actor=request.user, family=family)
+    if request.method == "POST" and form.is_valid() and _save(request, form, family=family):
         messages.success(request, _("%(category)s : modifications enregistrées.") % {"category": category.label})
         return redirect(family_url(family, anchor))
     title = (_("Ajouter : %(category)s") if creating else _("Modifier : %(category)s")) % {"category": category.label}
@@ -110,8 +140,7 @@ def child_record_edit(request, child_id, category):
         audit.log_health_access(request, child)
     instance = category.get_instance(child=child) or category.new_instance(child=child)
     form = _build_form(category, request, instance=instance, child=child)
-    if request.method == "POST" and form.is_valid():
-        services.save_record(form, actor=request.user, child=child)
+    if request.method == "POST" and form.is_valid() and _save(request, form, child=child):
         messages.success(request, _("%(category)s : modifications enregistrées.") % {"category": category.label})
         if category.sensitive:
             return redirect("backoffice:child_health", child.pk)
@@ -159,8 +188,7 @@ def _person_context(request, family_id, child_id, person_id=None):
 
 def _item_form(request, *, category, instance, child, family, cancel_url, done_url, title, subject):
     form = _build_form(category, request, instance=instance, child=child)
-    if request.method == "POST" and form.is_valid():
-        services.save_record(form, actor=request.user, family=family, child=child)
+    if request.method == "POST" and form.is_valid() and _save(request, form, family=family, child=child):
         messages.success(request, _("%(category)s : modifications enregistrées.") % {"category": category.label})
         return redirect(done_url)
     return _render_form(request, form=form, title=title, subject=subject, child=child, family=family,
