@@ -212,10 +212,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Portail Famille <portail-famille@localhost>")
 
 # --- background tasks --------------------------------------------------------
+# Production and `make run`: TASKS_BACKEND=django_tasks_db.DatabaseBackend, with one `manage.py db_worker`
+# per queue ("email" for e-mail, "default" for long work) and `manage.py sweep` every minute. The immediate
+# backend (the default, and the tests') runs each task inside the request; `check --deploy` warns about it.
+TASK_QUEUES = ["default", "email"]
 TASKS = {
     "default": {
-        # Production: django_tasks_db.DatabaseBackend with `manage.py db_worker` running.
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+        "QUEUES": TASK_QUEUES,
     }
 }
 

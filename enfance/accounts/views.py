@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from enfance.core.forms import bound_data
 
-from .forms import LoginForm
+from .forms import LoginForm, OutboxPasswordResetForm
 from .tokens import activation_token
 
 User = get_user_model()
@@ -43,8 +43,8 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = OutboxPasswordResetForm
+    email_template_name = "accounts/email/password_reset.txt"  # first line: the subject
     success_url = reverse_lazy("accounts:password_reset_done")
 
 

@@ -7,3 +7,7 @@ class Config(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from . import mail, sweep
+
+        sweep.register("outbox")(mail.sweep_outbox)
+        sweep.register("outbox_purge")(mail.purge_sent)
