@@ -11,7 +11,7 @@ from functools import cache, partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.backends.django import DjangoTemplates
 from django.template.loader import render_to_string
@@ -36,7 +36,7 @@ SENT_KEPT_FOR = datetime.timedelta(days=30)
 @cache
 def _text_engine():
     """The project's templates, rendered as plain text: no HTML escaping of the values."""
-    return DjangoTemplates({"NAME": "email_text", "DIRS": [], "APP_DIRS": True,
+    return DjangoTemplates({"NAME": "email_text", "DIRS": settings.TEMPLATES[0].get("DIRS", []), "APP_DIRS": True,
                             "OPTIONS": {"autoescape": False}})
 
 
@@ -61,9 +61,8 @@ def render_email(template, context):
 def default_reference(context):
     """'Demande n° 4': the first model instance of the context names what caused the e-mail."""
     for value in context.values():
-        meta = getattr(value, "_meta", None)
-        if meta is not None and getattr(value, "pk", None) is not None:
-            return f"{capfirst(meta.verbose_name)} n° {value.pk}"[:150]
+        if isinstance(value, models.Model) and value.pk is not None:
+            return f"{capfirst(value._meta.verbose_name)} n° {value.pk}"[:150]
     return ""
 
 
@@ -145,7 +144,9 @@ def recover_stuck(now=None):
     count = 0
     with transaction.atomic():
         for email in _lock(OutgoingEmail.objects.filter(state=State.SENDING, claimed_at__lt=now - STUCK_AFTER)):
-            email.state, email.next_attempt_at = _next_state(email.attempts, now)
+            # Sent again at once: the worker died, the mail server may well be fine.
+            email.state = State.FAILED if email.attempts >= MAX_ATTEMPTS else State.PENDING
+            email.next_attempt_at = None if email.state == State.FAILED else now
             email.last_error = email.last_error or "Envoi interrompu (processus arrêté)"
             email.save(update_fields=["state", "next_attempt_at", "last_error"])
             count += 1
