@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -32,9 +31,7 @@ def outbox(request):
 @staff_required(admin=True)
 @require_POST
 def outbox_retry(request, email_id):
-    email = get_object_or_404(OutgoingEmail.objects.only("pk", "to", "state"), pk=email_id)
-    if email.state not in (State.FAILED, State.PENDING):
-        raise Http404
+    email = get_object_or_404(OutgoingEmail.objects.exclude(state=State.SENT).only("pk"), pk=email_id)
     retried = mail.retry_now(email.pk)
     if retried is None:
         messages.info(request, _("Ce courriel est déjà en cours d'envoi."))
