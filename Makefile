@@ -32,9 +32,17 @@ demo-db: $(STAMP)
 	DEBUG=1 $(PY) manage.py createcachetable
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 
+# Beside the server: one task worker per queue (e-mail apart, so a long run never delays a password
+# reset) and the sweep every minute. Ctrl-C stops the server, and the trap stops the others with it.
 run: demo-db
 	@DEBUG=1 $(PY) manage.py demo_logins
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	@export DEBUG=1 TASKS_BACKEND=django_tasks_db.DatabaseBackend; \
+	$(PY) manage.py db_worker --queue-name email --no-reload -v 0 & email_worker=$$!; \
+	$(PY) manage.py db_worker --queue-name default --no-reload -v 0 & default_worker=$$!; \
+	( trap 'kill $$pause 2>/dev/null; exit 0' TERM INT; \
+	  while :; do $(PY) manage.py sweep >/dev/null; sleep 60 & pause=$$!; wait $$pause; done ) & sweep_loop=$$!; \
+	trap 'kill $$email_worker $$default_worker $$sweep_loop 2>/dev/null; wait' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:8000
 
 # Browser tests need Chromium (/usr/bin/chromium) and axe-core from npm (package-lock.json).
 browser-deps:

@@ -215,13 +215,19 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# A mail server that stops answering must not hold a task worker: the send fails and is retried later.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Portail Famille <portail-famille@localhost>")
 
 # --- background tasks --------------------------------------------------------
+# Production and `make run`: TASKS_BACKEND=django_tasks_db.DatabaseBackend, with one `manage.py db_worker`
+# per queue ("email" for e-mail, "default" for long work) and `manage.py sweep` every minute. The immediate
+# backend (the default, and the tests') runs each task inside the request; `check --deploy` warns about it.
+TASK_QUEUES = ["default", "email"]
 TASKS = {
     "default": {
-        # Production: django_tasks_db.DatabaseBackend with `manage.py db_worker` running.
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+        "QUEUES": TASK_QUEUES,
     }
 }
 

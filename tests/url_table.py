@@ -192,6 +192,14 @@ def _colleague(s):
     return {"user_id": s.colleague.pk}
 
 
+def _outbox_email(s):
+    from enfance.core.models import OutgoingEmail
+
+    email, _ = OutgoingEmail.objects.get_or_create(to="echec@example.org", state=OutgoingEmail.State.FAILED,
+                                                   defaults={"subject": "Courriel en échec", "attempts": 7})
+    return {"email_id": email.pk}
+
+
 def _uid(user):
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
@@ -306,6 +314,8 @@ TABLE = {
     "backoffice:staff": Route(STAFF, role=ADMIN),
     "backoffice:staff_create": Route(STAFF, role=ADMIN),
     "backoffice:staff_close": Route(STAFF, kwargs=_colleague, role=ADMIN),
+    "backoffice:outbox": Route(STAFF, role=ADMIN),
+    "backoffice:outbox_retry": Route(STAFF, kwargs=_outbox_email, role=ADMIN, post_only=True, ok=302),
 }
 
 POST_ONLY = frozenset(name for name, route in TABLE.items() if route.post_only)

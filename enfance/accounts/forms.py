@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -52,3 +52,17 @@ class UsernameReminderForm(forms.Form):
         error_messages={"required": _("Indiquez votre adresse électronique."),
                         "invalid": _("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")},
     )
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, its e-mail sent through the outbox (kept and retried) and naming the account."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
+                  html_email_template_name=None):
+        from enfance.core.mail import send_templated_email
+
+        user = context["user"]
+        person = user.guardian or user
+        name = " ".join(filter(None, [person.first_name, person.last_name]))
+        send_templated_email(to_email, email_template_name, {**context, "person": name},
+                             reference=_("Mot de passe oublié (%(username)s)") % {"username": user.username})

@@ -19,7 +19,7 @@ from enfance.core import ratelimit
 from enfance.core.forms import bound_data
 
 from . import lockout, services
-from .forms import LoginForm, UsernameReminderForm
+from .forms import LoginForm, OutboxPasswordResetForm, UsernameReminderForm
 from .tokens import activation_token
 
 User = get_user_model()
@@ -49,8 +49,8 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
-    email_template_name = "accounts/email/password_reset.txt"
-    subject_template_name = "accounts/email/password_reset_subject.txt"
+    form_class = OutboxPasswordResetForm
+    email_template_name = "accounts/email/password_reset.txt"  # first line: the subject
     success_url = reverse_lazy("accounts:password_reset_done")
 
 

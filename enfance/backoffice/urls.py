@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, children, dashboard, families, logins, records, requests, rules
+from .views import applications, children, dashboard, families, logins, outbox, records, requests, rules
 
 app_name = "backoffice"
 
@@ -61,4 +61,6 @@ urlpatterns = [
     path("agents/", logins.staff_list, name="staff"),
     path("agents/nouveau/", logins.staff_create, name="staff_create"),
     path("agents/<int:user_id>/fermer/", logins.staff_close, name="staff_close"),
+    path("courriels/", outbox.outbox, name="outbox"),
+    path("courriels/<int:email_id>/renvoyer/", outbox.outbox_retry, name="outbox_retry"),
 ]

@@ -6,4 +6,7 @@ class Config(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, mail, sweep  # noqa: F401  (checks registers the system checks)
+
+        sweep.register("outbox")(mail.sweep_outbox)
+        sweep.register("outbox_purge")(mail.purge_sent)

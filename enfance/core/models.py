@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -98,3 +99,40 @@ class Attachment(models.Model):
     @property
     def is_available(self):
         return self.purged_at is None and bool(self.file)
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one recipient, written in the transaction of the event that causes it.
+
+    A task sends it once the event commits; when the mail server fails, the row keeps the error
+    and the time of its next attempt, and `manage.py sweep` tries again with a growing delay.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        SENDING = "sending", _("Envoi en cours")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("Échec")
+
+    to = models.EmailField(_("destinataire"), max_length=254)
+    subject = models.CharField(_("objet"), max_length=300)
+    text_body = models.TextField(_("texte"))
+    html_body = models.TextField(_("version HTML"), blank=True)
+    template = models.CharField(_("modèle"), max_length=200, blank=True)
+    reference = models.CharField(_("origine"), max_length=150, blank=True)
+    state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("envoi commencé le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créé le"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("courriel sortant")
+        verbose_name_plural = _("courriels sortants")
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="core_outbox_due")]
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"

@@ -143,8 +143,9 @@ def test_activation_link_expires_after_48_hours(client, staff, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_password_reset_by_email(client, alice):
-    client.post(reverse("accounts:password_reset"), {"email": alice.email})
+def test_password_reset_by_email(client, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": alice.email})
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^\s]+(/reinitialisation/[^\s]+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
+from enfance.core.mail import deliver
+from enfance.core.models import OutgoingEmail
 from tests.factories import PASSWORD
 
 WRONG = "mauvais-mot-2026"
@@ -26,6 +28,8 @@ def lock(client, username, address="127.0.0.1"):
 
 def reset_password(client, email, address="127.0.0.1"):
     client.post(reverse("accounts:password_reset"), {"email": email}, REMOTE_ADDR=address)
+    for email in OutgoingEmail.objects.filter(state=OutgoingEmail.State.PENDING):
+        deliver(email.pk)  # what the e-mail task does once the request's transaction commits
     link = re.search(r"https?://[^\s]+(/reinitialisation/[^\s]+/)", mail.outbox[-1].body).group(1)
     form_page = client.get(link, follow=True, REMOTE_ADDR=address)
     response = client.post(form_page.redirect_chain[-1][0],

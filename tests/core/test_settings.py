@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "portail.mairie.example",
     "DATABASE_URL": "sqlite:///:memory:",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     "DJANGO_SETTINGS_MODULE": "enfance.settings",
 }
 

@@ -20,7 +20,7 @@ def backfill_labels(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_alter_auditentry_action'),
+        ('core', '0003_outgoingemail'),
         ('families', '0002_newhouseholdapplication'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
