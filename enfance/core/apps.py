@@ -6,4 +6,5 @@ class Config(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        # Imported for their side effects: the system checks, and the SQLite functions of each connection.
+        from . import checks, db  # noqa: F401
