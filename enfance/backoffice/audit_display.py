@@ -27,6 +27,7 @@ MODELS = {
 }
 EXTRA_LABELS = {"is_active": _("identifiant ouvert"), "foyer": _("foyer")}
 SENSITIVE = {"healthrecord", "vaccination"}
+FINANCIAL = {"taxinfo", "cafinfo", "bankaccount"}  # never shown to activity leaders
 MASKED = {"iban": mask_iban}
 
 
@@ -37,6 +38,7 @@ class Line:
     object_repr: str
     changes: list = field(default_factory=list)  # (label, old, new)
     hidden: bool = False  # health values: shown on the health page only
+    financial_hidden: bool = False  # fiscal, C.A.F. and bank values of a leader's page
 
 
 def _labels(object_type):
@@ -45,7 +47,7 @@ def _labels(object_type):
     return {**{k: str(v) for k, v in EXTRA_LABELS.items()}, **labels}
 
 
-def lines(entries, *, show_health=False):
+def lines(entries, *, show_health=False, show_financial=True):
     result = []
     for entry in entries:
         model = MODELS.get(entry.object_type)
@@ -53,16 +55,18 @@ def lines(entries, *, show_health=False):
         if entry.object_type == "login":
             object_label = str(_("identifiant"))
         hidden = entry.object_type in SENSITIVE and not show_health
+        financial_hidden = entry.object_type in FINANCIAL and not show_financial
         labels = _labels(entry.object_type)
         changes = []
-        if not hidden:
+        if not hidden and not financial_hidden:
             for key, values in (entry.changes or {}).items():
                 old, new = (list(values) + ["", ""])[:2] if isinstance(values, list | tuple) else ("", values)
                 if key in MASKED:
                     old, new = MASKED[key](old), MASKED[key](new)
                 changes.append((labels.get(key, key), old, new))
         result.append(Line(entry=entry, object_label=object_label.capitalize(),
-                           object_repr="" if hidden else entry.object_repr, changes=changes, hidden=hidden))
+                           object_repr="" if hidden or financial_hidden else entry.object_repr, changes=changes,
+                           hidden=hidden, financial_hidden=financial_hidden))
     return result
 
 

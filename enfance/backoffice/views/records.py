@@ -73,7 +73,7 @@ def _shared_intro(links):
 def family_record_edit(request, family_id, category):
     """One record of the household (address, guardians, tax, CAF, bank), created when missing."""
     category = category_or_404(category, scope=FAMILY, kinds=(FIELDS,))
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     instance = category.get_instance(family=family) or category.new_instance(family=family)
@@ -90,7 +90,7 @@ def family_record_edit(request, family_id, category):
 
 
 def _child_context(request, child_id):
-    child = access.get_child_for_staff(child_id)
+    child = access.get_child_for_staff(request.user, child_id)
     links = child_links(child)
     family = child_return_family(request, links)
     return child, links, family
@@ -148,7 +148,7 @@ def child_photo_edit(request, child_id):
 # --- items of a list: authorised persons (of one household, for one child) and vaccinations -----------
 
 def _person_context(request, family_id, child_id, person_id=None):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     link = get_object_or_404(ChildLink.objects.select_related("child"), family=family, child_id=child_id)
     child = link.child
     person = None
