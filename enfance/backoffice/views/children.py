@@ -99,7 +99,7 @@ def child_health(request, child_id):
 @staff_required(admin=True)
 @require_GET
 def health_log(request):
-    entries = HealthAccessLog.objects.select_related("user", "child")
+    entries = HealthAccessLog.objects.select_related("user", "user__guardian", "user__family", "child")
     child = None
     child_id = request.GET.get("enfant", "")
     if child_id:

@@ -22,7 +22,7 @@ def home(request):
         archived=Count("pk", filter=Q(archived_at__isnull=False)),
     )
     children = Child.objects.filter(links__family__in=families.filter(archived_at__isnull=True)).distinct().count()
-    entries = AuditEntry.objects.select_related("actor", "family")
+    entries = AuditEntry.objects.select_related(*audit_display.RELATED)
     if not access.sees_all_households(request.user):
         entries = entries.filter(family__in=families)
     entries = entries[:RECENT]
