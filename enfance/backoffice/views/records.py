@@ -18,7 +18,6 @@ from enfance.families.categories import CHILD, FAMILY, FIELDS, FILE
 from enfance.families.forms import PhotoForm
 from enfance.families.models import ChildLink
 
-from ..forms import StaffBankAccountForm
 from ._common import (
     category_or_404,
     child_links,
@@ -29,17 +28,12 @@ from ._common import (
     refuse_archived_family,
 )
 
-# Staff pages never put a stored IBAN in the HTML: the bank form asks for it only to change it.
-STAFF_FORMS = {"bank": StaffBankAccountForm}
 ANCHORS = {"household": "adresse", "guardian1": "responsable", "guardian2": "conjoint", "tax": "fiscal",
            "caf": "caf", "bank": "banque"}
 
 
 def _build_form(category, request, *, instance, child=None):
     data, files = bound_data(request)
-    form_class = STAFF_FORMS.get(category.key)
-    if form_class is not None:
-        return form_class(data=data, files=files, instance=instance)
     return category.build_form(staff=True, instance=instance, data=data, files=files, child=child)
 
 
