@@ -4,8 +4,17 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import date_format
 
+from enfance.core.context_processors import commune_contact as contact_details
+
 register = template.Library()
 NBSP, NARROW_NBSP = "\u00a0", "\u202f"
+
+
+@register.inclusion_tag("core/_contact.html")
+def commune_contact():
+    """The town hall's address, phone, e-mail and hours; from the settings, so that pages rendered
+    without a request (the 500 page) have them too."""
+    return contact_details()
 
 
 @register.simple_tag
