@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from enfance.accounts.decorators import staff_required
 from enfance.core import audit
 from enfance.core.forms import bound_data
+from enfance.core.text import de_name
 from enfance.families import access, categories, services
 from enfance.families.categories import CHILD, FAMILY, FIELDS, FILE
 from enfance.families.forms import PhotoForm
@@ -51,6 +52,8 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
         "foyer": foyer,
         "button": _("Enregistrer : %(category)s") % {"category": category.label},
         "intro": intro,
+        # "Photo de Hugo Martin" needs no "Enfant : Hugo Martin" under it.
+        "title_names_child": child is not None and child.first_name in str(title),
     })
 
 
@@ -131,9 +134,9 @@ def child_photo_edit(request, child_id):
     form = PhotoForm(*bound_data(request), instance=child)
     if request.method == "POST" and form.is_valid():
         services.set_photo(child, form.cleaned_data["photo"], actor=request.user)
-        messages.success(request, _("La photo de %(name)s est enregistrée.") % {"name": child.first_name})
+        messages.success(request, _("La photo %(of_name)s est enregistrée.") % {"of_name": de_name(child.first_name)})
         return redirect(child_return_url(child, family))
-    return _render_form(request, form=form, title=_("Photo de %(name)s") % {"name": child}, subject=child,
+    return _render_form(request, form=form, title=_("Photo %(of_name)s") % {"of_name": de_name(child)}, subject=child,
                         child=child, family=family, category=categories.get("photo"),
                         foyer=family.pk if family else None, cancel_url=child_return_url(child, family),
                         intro=_shared_intro(links))
@@ -220,8 +223,8 @@ def vaccination_edit(request, child_id, vaccination_id=None):
     audit.log_health_access(request, child)
     category = categories.get("vaccinations")
     url = reverse("backoffice:child_health", args=[child.pk])
-    title = (_("Modifier une vaccination de %(name)s") if vaccination else
-             _("Ajouter une vaccination pour %(name)s")) % {"name": child}
+    title = (_("Modifier une vaccination %(of_name)s") % {"of_name": de_name(child)} if vaccination else
+             _("Ajouter une vaccination pour %(name)s") % {"name": child})
     return _item_form(request, category=category, child=child, family=None, cancel_url=url, done_url=url,
                       instance=vaccination or category.new_instance(child=child), title=title, subject=child)
 
@@ -237,7 +240,7 @@ def vaccination_delete(request, child_id, vaccination_id):
         request, obj=vaccination, family=None, child=child,
         done_url=reverse("backoffice:child_health", args=[child.pk]),
         title=_("Supprimer une vaccination"),
-        message=_("La vaccination « %(vaccination)s » sera retirée du dossier de %(child)s.")
-        % {"vaccination": vaccination, "child": child},
+        message=_("La vaccination « %(vaccination)s » sera retirée du dossier %(of_child)s.")
+        % {"vaccination": vaccination, "of_child": de_name(child)},
         button=_("Supprimer la vaccination %(vaccination)s") % {"vaccination": vaccination},
     )

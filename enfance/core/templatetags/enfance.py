@@ -5,6 +5,7 @@ from django import template
 from django.utils.formats import date_format
 
 from enfance.core.context_processors import commune_contact as contact_details
+from enfance.core.text import de_name
 
 register = template.Library()
 NBSP, NARROW_NBSP = "\u00a0", "\u202f"
@@ -74,3 +75,9 @@ def display(instance, field_name):
 @register.filter
 def label(instance_or_model, field_name):
     return instance_or_model._meta.get_field(field_name).verbose_name
+
+
+@register.filter(name="de")
+def de_filter(name):
+    """{{ child.first_name|de }}: "d'Inès", "de Léa" (see enfance.core.text.de_name)."""
+    return de_name(name)
