@@ -249,6 +249,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 # --- the commune --------------------------------------------------------------
 COMMUNE_NAME = os.environ.get("ENFANCE_COMMUNE_NAME", "Tourrettes")
 COMMUNE_WEBSITE = os.environ.get("ENFANCE_COMMUNE_WEBSITE", "https://www.mairie-tourrettes-83.fr")
+# The town hall's contact details, shown in the footer and wherever a page says to contact it. The demo
+# phone is in a range the ARCEP keeps for fiction (04 65 71 xx xx): nobody is called by mistake.
+COMMUNE_ADDRESS = os.environ.get("ENFANCE_COMMUNE_ADDRESS", "Place de la Mairie, 83440 Tourrettes")
+COMMUNE_PHONE = os.environ.get("ENFANCE_COMMUNE_PHONE", "04 65 71 83 40")
+COMMUNE_EMAIL = os.environ.get("ENFANCE_COMMUNE_EMAIL", "enfance@mairie-tourrettes-83.fr")
+COMMUNE_HOURS = os.environ.get("ENFANCE_COMMUNE_HOURS",
+                               "du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h")
 SITE_URL = os.environ.get("ENFANCE_SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {

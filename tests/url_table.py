@@ -226,6 +226,9 @@ class Route:
     ok: int = 200  # what the rightful visitor gets (302 for a view that only redirects; POST-only: its POST)
     post_only: bool = False  # refuses GET (405): tested with POST
     role: str = LEADER  # STAFF: the least powerful staff role allowed in
+    # STAFF pages about one household: a leader reaches only the households of their activities, and
+    # gets 404 for the others (the test households are in none).
+    household: bool = False
 
 
 TABLE = {
@@ -290,8 +293,8 @@ TABLE = {
     "backoffice:home": Route(STAFF),
     "backoffice:families": Route(STAFF),
     "backoffice:family_create": Route(STAFF, role=AGENT),
-    "backoffice:family": Route(STAFF, kwargs=_family),
-    "backoffice:family_history": Route(STAFF, kwargs=_family),
+    "backoffice:family": Route(STAFF, kwargs=_family, household=True),
+    "backoffice:family_history": Route(STAFF, kwargs=_family, household=True),
     "backoffice:family_edit": Route(STAFF, kwargs=_family_category, role=AGENT),
     "backoffice:guardian2_remove": Route(STAFF, kwargs=_family, role=AGENT),
     "backoffice:family_archive": Route(STAFF, kwargs=_family, role=AGENT),
@@ -305,8 +308,8 @@ TABLE = {
     "backoffice:family_login_close": Route(STAFF, kwargs=_family_login, role=AGENT),
     "backoffice:child_photo_edit": Route(STAFF, kwargs=_child, role=AGENT),
     "backoffice:child_edit": Route(STAFF, kwargs=_staff_child_category, role=AGENT),
-    "backoffice:child_photo": Route(STAFF, kwargs=_child),
-    "backoffice:child_health": Route(STAFF, kwargs=_child),
+    "backoffice:child_photo": Route(STAFF, kwargs=_child, household=True),
+    "backoffice:child_health": Route(STAFF, kwargs=_child, household=True),
     "backoffice:vaccination_add": Route(STAFF, kwargs=_child, role=AGENT),
     "backoffice:vaccination_edit": Route(STAFF, kwargs=_child_vaccination, role=AGENT),
     "backoffice:vaccination_delete": Route(STAFF, kwargs=_child_vaccination, role=AGENT),

@@ -3,12 +3,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 
 from enfance.accounts.forms import StaffLoginCreateForm
 from enfance.accounts.models import User
-from enfance.families.forms import BankAccountForm
 
 
 class SearchForm(forms.Form):
@@ -20,30 +17,6 @@ class SearchForm(forms.Form):
 class ChildSearchForm(forms.Form):
     q = forms.CharField(label=_("Prénom et/ou nom de l'enfant"), max_length=100, min_length=2, required=False,
                         widget=forms.SearchInput(attrs={"autocomplete": "off"}))
-
-
-class StaffBankAccountForm(BankAccountForm):
-    """The bank form without the stored IBAN in the page: it is asked again only to change it."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.initial["iban"] = ""
-            self.fields["iban"].required = False
-            self.fields["iban"].help_text = _(
-                "IBAN enregistré : %(masked)s. Laissez ce champ vide pour le conserver, "
-                "ou saisissez le nouvel IBAN complet."
-            ) % {"masked": self.instance.masked_iban}
-
-    def clean_iban(self):
-        if self.instance.pk and not (self.cleaned_data.get("iban") or "").strip():
-            stored = self.instance.iban
-            try:
-                self._bank_iban = IBAN(stored)
-            except SchwiftyException:
-                self._bank_iban = None
-            return stored
-        return super().clean_iban()
 
 
 class ArchiveForm(forms.Form):

@@ -119,8 +119,7 @@ def submit(type_key, *, user, family, kind, child=None, target_id=None, before=N
         for upload in uploads:
             files.store(upload, owner=request, role=request_type.attachments.policy.name, uploaded_by=user)
         audit.record(actor=user, action=AuditEntry.Action.REQUEST, family=family, child=child,
-                     object_type="changerequest", object_id=str(request.pk), object_repr=describe(request),
-                     note=describe(request))
+                     object_type="changerequest", object_id=str(request.pk), object_repr=request.target_label)
     if request_type.auto_approvable and is_auto_approved(type_key):
         try:
             return approve(request.pk, staff=None, auto=True)
@@ -147,12 +146,6 @@ def _add_lines(request, request_type, payloads):
 def _close_line(line, outcome):
     line.outcome, line.reason, line.is_open = outcome.outcome, outcome.reason[:300], False
     line.save(update_fields=["outcome", "reason", "is_open"])
-
-
-def describe(request):
-    """ "Demande n° 4 (foyer F00004) : Données sanitaires de Léa", as the audit trail names it."""
-    return _("Demande n° %(id)s (foyer %(ref)s) : %(what)s") % {
-        "id": request.pk, "ref": request.family.reference, "what": request.target_label}
 
 
 # --- review ------------------------------------------------------------------------------------------
@@ -222,7 +215,7 @@ def approve(request_id, *, staff, comment="", confirm=False, auto=False):
         _after_decision(request, approved=True)
         audit.record(actor=staff, action=AuditEntry.Action.REQUEST_APPROVED, family=request.family,
                      child=request.child, object_type="changerequest", object_id=str(request.pk),
-                     object_repr=describe(request), note=_("validation automatique") if auto else comment[:300])
+                     object_repr=request.target_label, note=_("validation automatique") if auto else comment[:300])
         _notify(request)
     return request
 
@@ -238,7 +231,7 @@ def reject(request_id, *, staff, reason):
         _after_decision(request, approved=False)
         audit.record(actor=staff, action=AuditEntry.Action.REQUEST_REJECTED, family=request.family,
                      child=request.child, object_type="changerequest", object_id=str(request.pk),
-                     object_repr=describe(request), note=reason.strip()[:300])
+                     object_repr=request.target_label, note=reason.strip()[:300])
         _notify(request)
     return request
 
@@ -271,7 +264,7 @@ def _cancel(request, *, by, reason):
     decide(request, Status.CANCELLED, by=by, answer=reason[:2000], conflict_key="")
     _after_decision(request, approved=False)
     audit.record(actor=by, action=AuditEntry.Action.REQUEST_CANCELLED, family=request.family, child=request.child,
-                 object_type="changerequest", object_id=str(request.pk), object_repr=describe(request),
+                 object_type="changerequest", object_id=str(request.pk), object_repr=request.target_label,
                  note=reason[:300])
 
 

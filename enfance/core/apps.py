@@ -6,7 +6,10 @@ class Config(AppConfig):
     label = "core"
 
     def ready(self):
-        from . import checks, mail, sweep  # noqa: F401  (checks registers the system checks)
+        # Imported for their side effects: the system checks, and the SQLite functions of each connection.
+        from . import attachments, checks, db, mail, sweep  # noqa: F401
 
         sweep.register("outbox")(mail.sweep_outbox)
         sweep.register("outbox_purge")(mail.purge_sent)
+        sweep.register("attachments_expired")(attachments.purge_expired)
+        sweep.register("attachments_orphaned")(attachments.purge_orphans)

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.core.fields import mask_iban
@@ -25,6 +26,8 @@ def display_value_of(field, value):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return _("oui") if value else _("non")
+    if isinstance(value, datetime.datetime):  # aware, in UTC: the day is the Paris one
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Decimal):

@@ -86,7 +86,7 @@ CATEGORIES = [
     Category("guardian2", "conjoint", _("Conjoint"), FAMILY, FIELDS, models.Guardian, forms.GuardianForm),
     Category("tax", "donnees-fiscales", _("Données fiscales"), FAMILY, FIELDS, models.TaxInfo, forms.TaxInfoForm),
     Category("caf", "caf", _("Données C.A.F."), FAMILY, FIELDS, models.CafInfo, forms.CafInfoForm),
-    Category("bank", "coordonnees-bancaires", _("Coordonnées bancaires"), FAMILY, FIELDS, models.BankAccount, forms.BankAccountForm),
+    Category("bank", "coordonnees-bancaires", _("Coordonnées bancaires"), FAMILY, FIELDS, models.BankAccount, forms.BankAccountForm, staff_form_class=forms.StaffBankAccountForm),
     Category("authorized_persons", "personnes-autorisees", _("Personnes autorisées"), CHILD, LIST, models.AuthorizedPerson,
              forms.AuthorizedPersonForm),
     Category("child", "donnees-complementaires", _("Données complémentaires de l'enfant"), CHILD, FIELDS, models.Child, forms.ChildForm,

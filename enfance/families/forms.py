@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -170,20 +171,44 @@ class CafInfoForm(RecordForm):
         return data
 
 
-class BankAccountForm(RecordForm):
-    autocomplete = {"holder": "name"}
+class IBANKeptMixin:
+    """A stored IBAN is never sent back to the browser: the field comes empty, with the masked IBAN in its
+    help text, and an empty field keeps the stored one. Only a full new IBAN replaces it."""
 
-    class Meta:
-        model = BankAccount
-        fields = ["holder", "iban", "bic", "mandate_reference", "mandate_signed_on"]
-        help_texts = {"iban": _("27 caractères pour un compte français, par exemple FR76 3000 6000 0112 3456 7890 189.")}
+    kept_iban_help = _("IBAN enregistré : %(masked)s. Laissez ce champ vide pour le conserver, "
+                       "ou saisissez le nouvel IBAN complet.")
+    new_iban_help = ""  # what a new IBAN entails, said after the masked IBAN
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["iban"].widget.attrs.update(spellcheck="false", autocapitalize="characters")
+        if self.instance.pk:
+            self.initial["iban"] = ""
+            self.fields["iban"].required = False
+            self.fields["iban"].help_text = " ".join(
+                str(text) for text in (self.kept_iban_help % {"masked": self.instance.masked_iban},
+                                       self.new_iban_help) if text)
+
+    def clean_iban(self):
+        if self.instance.pk and not (self.cleaned_data.get("iban") or "").strip():
+            stored = self.instance.iban
+            try:
+                self._bank_iban = IBAN(stored)
+            except SchwiftyException:
+                self._bank_iban = None
+            return stored
+        return super().clean_iban()
+
+
+class _BankAccountFields(RecordForm):
+    """IBAN and BIC checked by schwifty; the BIC found from the IBAN when left empty."""
+
+    autocomplete = {"holder": "name"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["iban"].widget.attrs.update(spellcheck="false", autocapitalize="characters", autocomplete="off")
         self.fields["iban"].max_length = 42  # spaces allowed while typing
         self.fields["iban"].widget.attrs["maxlength"] = 42
-        self.fields["mandate_signed_on"].validators.append(validate_not_future)
         self._bank_iban = None
 
     def clean_iban(self):
@@ -214,6 +239,35 @@ class BankAccountForm(RecordForm):
             if bic is not None:
                 data["bic"] = str(bic)
         return data
+
+
+NEW_MANDATE_HELP = _("Un nouvel IBAN demande un nouveau mandat de prélèvement SEPA : la mairie vous le "
+                     "fera signer avant le premier prélèvement sur ce compte.")
+
+
+class BankAccountForm(IBANKeptMixin, _BankAccountFields):
+    """The family's form: the SEPA mandate (reference, date) is the town hall's, set on the staff form."""
+
+    new_iban_help = NEW_MANDATE_HELP
+
+    class Meta:
+        model = BankAccount
+        fields = ["holder", "iban", "bic"]
+        help_texts = {"iban": format_lazy("{} {}", _("27 caractères pour un compte français, par exemple "
+                                                     "FR76 3000 6000 0112 3456 7890 189."), NEW_MANDATE_HELP)}
+
+
+class StaffBankAccountForm(IBANKeptMixin, _BankAccountFields):
+    """The staff form: the mandate too; the stored IBAN stays out of the page as on the family's side."""
+
+    class Meta:
+        model = BankAccount
+        fields = ["holder", "iban", "bic", "mandate_reference", "mandate_signed_on"]
+        help_texts = {"iban": _("27 caractères pour un compte français, par exemple FR76 3000 6000 0112 3456 7890 189.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mandate_signed_on"].validators.append(validate_not_future)
 
 
 class ChildForm(RecordForm):

@@ -291,3 +291,17 @@ class NewHouseholdApplication(models.Model):
         guardians = self.payload.get("guardians") or [{}]
         first = guardians[0]
         return f"{first.get('first_name', '')} {first.get('last_name', '')}".strip()
+
+
+class ReferenceCounter(models.Model):
+    """The last number given to a household reference ("F" + number), one row per prefix.
+
+    The row is locked while a reference is chosen, so two creations at the same moment never pick the
+    same number; a number lost to a rolled-back creation stays unused (references need no continuity).
+    """
+
+    prefix = models.CharField(max_length=4, primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.prefix}{self.last_number}"

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from enfance.core import audit
 from enfance.core.models import AuditEntry
 from enfance.core.values import raw_from_instance
 
-from .models import Child, ChildLink, Family, Guardian, HealthRecord
+from .models import Child, ChildLink, Family, Guardian, HealthRecord, ReferenceCounter
 
 
 def _owner_kwargs(obj):
@@ -112,41 +113,72 @@ def set_photo(child, photo_file, *, actor, family=None, note=""):
     return child
 
 
+REFERENCE_PREFIX = "F"
+_NUMBERED_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}([0-9]{{1,9}})")
+
+
+def highest_reference_number():
+    """The highest number among the references "F<number>" (by value: F00010 is above F9)."""
+    refs = Family.objects.filter(reference__startswith=REFERENCE_PREFIX).values_list("reference", flat=True)
+    return max((int(m[1]) for ref in refs if (m := _NUMBERED_REFERENCE.fullmatch(ref))), default=0)
+
+
+def _locked_counter():
+    try:
+        return ReferenceCounter.objects.select_for_update().get(prefix=REFERENCE_PREFIX)
+    except ReferenceCounter.DoesNotExist:
+        pass
+    try:
+        with transaction.atomic():
+            return ReferenceCounter.objects.create(prefix=REFERENCE_PREFIX, last_number=highest_reference_number())
+    except IntegrityError:  # created meanwhile by a concurrent creation: wait for its lock
+        return ReferenceCounter.objects.select_for_update().get(prefix=REFERENCE_PREFIX)
+
+
+@transaction.atomic
 def next_reference():
-    last = Family.objects.filter(reference__startswith="F").order_by("-reference").values_list("reference", flat=True)
-    number = 1
-    for ref in last[:1]:
-        try:
-            number = int(ref[1:]) + 1
-        except ValueError:
-            number = Family.objects.count() + 1
-    return f"F{number:05d}"
+    """The next household reference, from a counter row locked until the caller's transaction ends.
+
+    A reference typed by staff may already hold the next number: it is skipped.
+    """
+    counter = _locked_counter()
+    number = counter.last_number + 1
+    while Family.objects.filter(reference=f"{REFERENCE_PREFIX}{number:05d}").exists():
+        number += 1
+    counter.last_number = number
+    counter.save(update_fields=["last_number"])
+    return f"{REFERENCE_PREFIX}{number:05d}"
 
 
+@transaction.atomic
+def move_reference_counter_past_existing():
+    """After households were written with their own references (demo data, an import)."""
+    counter = _locked_counter()
+    highest = highest_reference_number()
+    if highest > counter.last_number:
+        counter.last_number = highest
+        counter.save(update_fields=["last_number"])
+
+
+@transaction.atomic
 def create_family(household_form, guardian_form, *, actor, note=""):
-    """A new household with its main guardian. The reference is given or the next free one."""
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                family = household_form.save(commit=False)
-                if not family.reference:
-                    family.reference = next_reference()
-                family.save()
-                guardian = guardian_form.save(commit=False)
-                guardian.family = family
-                guardian.rank = 1
-                guardian.save()
-                audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=family, family=family,
-                             changes=audit.diff({}, audit.snapshot(family)), note=note)
-                audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=guardian, family=family,
-                             changes=audit.diff({}, audit.snapshot(guardian)), note=note)
-                return family
-        except IntegrityError:
-            if household_form.cleaned_data.get("reference"):
-                raise
-            household_form.instance.pk = None
-            household_form.instance.reference = ""
-    raise IntegrityError("could not allocate a household reference")
+    """A new household with its main guardian. The reference is given or the next free one.
+
+    A reference typed by staff that is already used raises IntegrityError (the view says so next to it).
+    """
+    family = household_form.save(commit=False)
+    if not family.reference:
+        family.reference = next_reference()
+    family.save()
+    guardian = guardian_form.save(commit=False)
+    guardian.family = family
+    guardian.rank = 1
+    guardian.save()
+    audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=family, family=family,
+                 changes=audit.diff({}, audit.snapshot(family)), note=note)
+    audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=guardian, family=family,
+                 changes=audit.diff({}, audit.snapshot(guardian)), note=note)
+    return family
 
 
 @transaction.atomic

@@ -4,7 +4,8 @@
 from django.urls import reverse
 
 from enfance.core.models import HealthAccessLog
-from enfance.families.models import AuthorizedPerson, Guardian, Vaccination
+from enfance.families import access
+from enfance.families.models import AuthorizedPerson, Family, Guardian, Vaccination
 from tests.factories import make_household
 from tests.helpers import first_child, text
 
@@ -25,7 +26,8 @@ def test_health_page_shows_the_record_and_logs_each_opening(staff_client, staff,
     assert {(log.user_id, log.path) for log in logs} == {(staff.pk, url)}
 
 
-def test_leaders_open_health_pages_and_are_logged(leader_client, leader, alice):
+def test_leaders_open_health_pages_of_their_activities_and_are_logged(leader_client, leader, alice, monkeypatch):
+    monkeypatch.setattr(access, "leader_families", lambda user: Family.objects.filter(pk=alice.family_id))
     child = first_child(alice)
     response = leader_client.get(reverse("backoffice:child_health", args=[child.pk]))
     assert response.status_code == 200
@@ -67,13 +69,14 @@ def test_health_page_shows_health_changes_there_only(staff_client, alice):
 
 # --- leaders: read-only ------------------------------------------------------------------------------------
 
-def test_leaders_read_dashboard_search_and_household_pages_without_edit_links(leader_client, alice):
+def test_leaders_read_dashboard_search_and_household_pages_without_edit_links(leader_client, alice, monkeypatch):
+    monkeypatch.setattr(access, "leader_families", lambda user: Family.objects.filter(pk=alice.family_id))
     assert leader_client.get(reverse("backoffice:home")).status_code == 200
     assert leader_client.get(reverse("backoffice:families"), {"q": "alice"}).status_code == 200
     response = leader_client.get(reverse("backoffice:family", args=[alice.family_id]))
     body = text(response)
     assert response.status_code == 200
-    assert "FR76 **** 0189" in body
+    assert "**** 0189" not in body  # no bank data for leaders, even masked
     assert "/modifier/" not in body and "/supprimer/" not in body and "/ajouter/" not in body
     assert "/archiver/" not in body and "/fermer/" not in body and "/inviter/" not in body
     assert "Nouveau foyer" not in body

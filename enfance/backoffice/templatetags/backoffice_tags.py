@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from enfance.backoffice.audit_display import actor_label
 from enfance.backoffice.views._common import category_slug
 
 register = template.Library()
@@ -21,3 +22,9 @@ def child_edit_url(child, key, family=None):
     args = [child.pk] if key == "photo" else [child.pk, category_slug(key)]
     url = reverse(name, args=args)
     return f"{url}?{urlencode({'foyer': family.pk})}" if family is not None else url
+
+
+@register.filter
+def person(user):
+    """A login as staff read it in logs: "Sandrine Giraud, agent", "Claire Roux, foyer F00004"."""
+    return actor_label(user)

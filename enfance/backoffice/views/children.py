@@ -23,7 +23,7 @@ from ._common import child_is_read_only, child_links, child_return_family, famil
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def child_add(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     form = ChildForm(request.POST if request.method == "POST" else None)
@@ -49,7 +49,7 @@ def child_add(request, family_id):
 @require_http_methods(["GET", "POST"])
 def child_link(request, family_id):
     """Shared custody: find a child already known to another household and link it to this one too."""
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     if request.method == "POST":
@@ -73,14 +73,14 @@ def child_link(request, family_id):
 @staff_required
 @require_GET
 def child_photo(request, child_id):
-    return photo_response(access.get_child_for_staff(child_id).photo)
+    return photo_response(access.get_child_for_staff(request.user, child_id).photo)
 
 
 @staff_required
 @require_GET
 def child_health(request, child_id):
     """The child's health data. Every opening is logged (who, when, which child)."""
-    child = access.get_child_for_staff(child_id)
+    child = access.get_child_for_staff(request.user, child_id)
     audit.log_health_access(request, child)
     links = child_links(child)
     family = child_return_family(request, links)
@@ -99,7 +99,7 @@ def child_health(request, child_id):
 @staff_required(admin=True)
 @require_GET
 def health_log(request):
-    entries = HealthAccessLog.objects.select_related("user", "child")
+    entries = HealthAccessLog.objects.select_related("user", "user__guardian", "user__family", "child")
     child = None
     child_id = request.GET.get("enfant", "")
     if child_id:

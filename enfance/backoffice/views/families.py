@@ -29,12 +29,14 @@ def family_list(request):
     if form.is_valid():
         q = form.cleaned_data["q"].strip()
         include_archived = form.cleaned_data["archived"]
-    page = paginate(request, queries.search_families(q, include_archived=include_archived))
+    families = access.families_visible_to(request.user)
+    page = paginate(request, queries.search_families(q, include_archived=include_archived, families=families))
     return render(request, "backoffice/family_list.html", {
         "section": "families",
         "form": form,
         "q": q,
         "page": page,
+        "limited_to_activities": not access.sees_all_households(request.user),
     })
 
 
@@ -49,7 +51,7 @@ def login_status(user):
 @staff_required
 @require_GET
 def family_detail(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     children = access.children_with_records(family, own_persons_only=False, with_households=True)
     others = queries.other_households(children, family)
     for child in children:
@@ -65,13 +67,18 @@ def family_detail(request, family_id):
         login.status, login.status_label = login_status(login)
         login.guardian_obj = guardians.get(login.guardian_id)
     entries = audit_display.family_entries(family, [c.pk for c in children])[:AUDIT_ON_PAGE]
+    show_financial = access.sees_financial_data(request.user)
+    records = categories.household_records(family)
+    if not show_financial:
+        records.update(tax=None, caf=None, bank=None)
     return render(request, "backoffice/family_detail.html", {
         "section": "families",
         "family": family,
-        **categories.household_records(family),
+        **records,
+        "show_financial": show_financial,
         "children": children,
         "logins": logins,
-        "entries": audit_display.lines(entries),
+        "entries": audit_display.lines(entries, show_financial=show_financial),
         "audit_limit": AUDIT_ON_PAGE,
         "can_edit": request.user.can_edit_records and not family.is_archived,
         "missing": categories.missing_items(family, children),
@@ -83,14 +90,14 @@ def family_detail(request, family_id):
 @staff_required
 @require_GET
 def family_history(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     child_ids = ChildLink.objects.filter(family=family).values("child_id")
     page = paginate(request, audit_display.family_entries(family, child_ids))
     return render(request, "backoffice/family_history.html", {
         "section": "families",
         "family": family,
         "page": page,
-        "entries": audit_display.lines(page.object_list),
+        "entries": audit_display.lines(page.object_list, show_financial=access.sees_financial_data(request.user)),
     })
 
 
@@ -118,7 +125,7 @@ def family_create(request):
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def family_archive(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     form = ArchiveForm(request.POST if request.method == "POST" else None)
@@ -136,7 +143,7 @@ def family_archive(request, family_id):
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def guardian2_remove(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     guardian = next((g for g in family.guardians.all() if g.rank == 2), None)

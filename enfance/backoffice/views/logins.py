@@ -35,7 +35,7 @@ def _family_login(family, user_id):
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def family_login_create(request, family_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     refused = refuse_archived_family(request, family) or _refuse_without_dossier(request, family)
     if refused is not None:
         return refused
@@ -77,7 +77,7 @@ def family_login_create(request, family_id):
 @staff_required(edit=True)
 @require_POST
 def family_login_invite(request, family_id, user_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     login = _family_login(family, user_id)
     refused = refuse_archived_family(request, family) or _refuse_without_dossier(request, family)
     if refused is not None:
@@ -94,7 +94,7 @@ def family_login_invite(request, family_id, user_id):
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def family_login_close(request, family_id, user_id):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     login = _family_login(family, user_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused

@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods
 from enfance.accounts.decorators import staff_required
 from enfance.core import audit
 from enfance.core.forms import bound_data
+from enfance.core.text import de_name
 from enfance.families import access, categories, services
 from enfance.families.categories import CHILD, FAMILY, FIELDS, FILE
 from enfance.families.forms import PhotoForm
 from enfance.families.models import ChildLink
 
-from ..forms import StaffBankAccountForm
 from ._common import (
     category_or_404,
     child_links,
@@ -29,17 +29,12 @@ from ._common import (
     refuse_archived_family,
 )
 
-# Staff pages never put a stored IBAN in the HTML: the bank form asks for it only to change it.
-STAFF_FORMS = {"bank": StaffBankAccountForm}
 ANCHORS = {"household": "adresse", "guardian1": "responsable", "guardian2": "conjoint", "tax": "fiscal",
            "caf": "caf", "bank": "banque"}
 
 
 def _build_form(category, request, *, instance, child=None):
     data, files = bound_data(request)
-    form_class = STAFF_FORMS.get(category.key)
-    if form_class is not None:
-        return form_class(data=data, files=files, instance=instance)
     return category.build_form(staff=True, instance=instance, data=data, files=files, child=child)
 
 
@@ -88,6 +83,8 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
         "foyer": foyer,
         "button": _("Enregistrer : %(category)s") % {"category": category.label},
         "intro": intro,
+        # "Photo de Hugo Martin" needs no "Enfant : Hugo Martin" under it.
+        "title_names_child": child is not None and child.first_name in str(title),
     })
 
 
@@ -104,7 +101,7 @@ def _shared_intro(links):
 def family_record_edit(request, family_id, category):
     """One record of the household (address, guardians, tax, CAF, bank), created when missing."""
     category = category_or_404(category, scope=FAMILY, kinds=(FIELDS,))
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     if (refused := refuse_archived_family(request, family)) is not None:
         return refused
     instance = category.get_instance(family=family) or category.new_instance(family=family)
@@ -120,7 +117,7 @@ def family_record_edit(request, family_id, category):
 
 
 def _child_context(request, child_id):
-    child = access.get_child_for_staff(child_id)
+    child = access.get_child_for_staff(request.user, child_id)
     links = child_links(child)
     family = child_return_family(request, links)
     return child, links, family
@@ -166,9 +163,9 @@ def child_photo_edit(request, child_id):
     form = PhotoForm(*bound_data(request), instance=child)
     if request.method == "POST" and form.is_valid():
         services.set_photo(child, form.cleaned_data["photo"], actor=request.user)
-        messages.success(request, _("La photo de %(name)s est enregistrée.") % {"name": child.first_name})
+        messages.success(request, _("La photo %(of_name)s est enregistrée.") % {"of_name": de_name(child.first_name)})
         return redirect(child_return_url(child, family))
-    return _render_form(request, form=form, title=_("Photo de %(name)s") % {"name": child}, subject=child,
+    return _render_form(request, form=form, title=_("Photo %(of_name)s") % {"of_name": de_name(child)}, subject=child,
                         child=child, family=family, category=categories.get("photo"),
                         foyer=family.pk if family else None, cancel_url=child_return_url(child, family),
                         intro=_shared_intro(links))
@@ -177,7 +174,7 @@ def child_photo_edit(request, child_id):
 # --- items of a list: authorised persons (of one household, for one child) and vaccinations -----------
 
 def _person_context(request, family_id, child_id, person_id=None):
-    family = access.get_family_for_staff(family_id)
+    family = access.get_family_for_staff(request.user, family_id)
     link = get_object_or_404(ChildLink.objects.select_related("child"), family=family, child_id=child_id)
     child = link.child
     person = None
@@ -254,8 +251,8 @@ def vaccination_edit(request, child_id, vaccination_id=None):
     audit.log_health_access(request, child)
     category = categories.get("vaccinations")
     url = reverse("backoffice:child_health", args=[child.pk])
-    title = (_("Modifier une vaccination de %(name)s") if vaccination else
-             _("Ajouter une vaccination pour %(name)s")) % {"name": child}
+    title = (_("Modifier une vaccination %(of_name)s") % {"of_name": de_name(child)} if vaccination else
+             _("Ajouter une vaccination pour %(name)s") % {"name": child})
     return _item_form(request, category=category, child=child, family=None, cancel_url=url, done_url=url,
                       instance=vaccination or category.new_instance(child=child), title=title, subject=child)
 
@@ -271,7 +268,7 @@ def vaccination_delete(request, child_id, vaccination_id):
         request, obj=vaccination, family=None, child=child,
         done_url=reverse("backoffice:child_health", args=[child.pk]),
         title=_("Supprimer une vaccination"),
-        message=_("La vaccination « %(vaccination)s » sera retirée du dossier de %(child)s.")
-        % {"vaccination": vaccination, "child": child},
+        message=_("La vaccination « %(vaccination)s » sera retirée du dossier %(of_child)s.")
+        % {"vaccination": vaccination, "of_child": de_name(child)},
         button=_("Supprimer la vaccination %(vaccination)s") % {"vaccination": vaccination},
     )

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0003_outgoingemail'),
-        ('families', '0002_newhouseholdapplication'),
+        ('families', '0003_newhouseholdapplication'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

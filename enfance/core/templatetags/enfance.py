@@ -4,8 +4,18 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import date_format
 
+from enfance.core.context_processors import commune_contact as contact_details
+from enfance.core.text import de_name
+
 register = template.Library()
 NBSP, NARROW_NBSP = "\u00a0", "\u202f"
+
+
+@register.inclusion_tag("core/_contact.html")
+def commune_contact():
+    """The town hall's address, phone, e-mail and hours; from the settings, so that pages rendered
+    without a request (the 500 page) have them too."""
+    return contact_details()
 
 
 @register.simple_tag
@@ -65,3 +75,9 @@ def display(instance, field_name):
 @register.filter
 def label(instance_or_model, field_name):
     return instance_or_model._meta.get_field(field_name).verbose_name
+
+
+@register.filter(name="de")
+def de_filter(name):
+    """{{ child.first_name|de }}: "d'Inès", "de Léa" (see enfance.core.text.de_name)."""
+    return de_name(name)

@@ -30,6 +30,7 @@ from enfance.core import audit
 from enfance.core.dates import school_year_start, today
 from enfance.core.models import AuditEntry
 from enfance.families import demo
+from enfance.families import services as family_services
 from enfance.families.models import (
     AuthorizedPerson,
     BankAccount,
@@ -345,6 +346,8 @@ class Command(BaseCommand):
             self.staff()
             self.fixed_households(builder)
             self.random_households(builder, start=len(DEMO_REFERENCES) + 1, count=26)
+            # The demo typed its own references: new households continue after them.
+            family_services.move_reference_counter_past_existing()
             builder.save_photos()
             demo.populate(staff=User.objects.get(username="agent"))
         if options["verbosity"] >= 1:

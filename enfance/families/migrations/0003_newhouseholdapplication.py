@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("families", "0001_initial"),
+        ("families", "0002_reference_counter_and_unaccent"),
         ("changes", "0002_request_types"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
