@@ -72,7 +72,6 @@ INSTALLED_APPS = [
     "enfance.families",
     "enfance.changes",
     "enfance.rules",
-    "enfance.documents",
     "enfance.portal",
     "enfance.public",
     "enfance.backoffice",

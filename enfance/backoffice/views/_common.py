@@ -16,8 +16,8 @@ def category_slug(key):
 
 
 def category_or_404(name, *, scope, kinds):
-    """The category a URL names (by slug, or by key), only of the given scope and kinds."""
-    category = categories.BY_SLUG.get(name) or categories.BY_KEY.get(name)
+    """The category a URL names by its slug, only of the given scope and kinds."""
+    category = categories.BY_SLUG.get(name)
     if category is None or category.scope != scope or category.kind not in kinds:
         raise Http404
     return category

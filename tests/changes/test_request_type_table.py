@@ -1,9 +1,10 @@
-"""One row per category of household records, walked end to end.
+"""One row per registered request type, walked end to end.
 
-For each category: the family's read view shows it, its request form files a
-request, the staff review page shows the proposed value, approval applies it
-and writes the audit trail, and the demo commune has such records. The same
-table is in docs/categories.md; a test keeps the two in step.
+For each type: the family's read view shows it, its request form files a request,
+the staff review page shows it, approval applies it and writes the audit trail,
+rejection and cancellation leave the record as it was, a change made under the
+request is caught as a conflict, and the demo commune has such records. The same
+table is in docs/request-types.md; a test keeps the two in step.
 """
 
 import re
@@ -14,12 +15,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from enfance.changes import registry, services
 from enfance.changes.models import ChangeRequest
 from enfance.core.models import AuditEntry
 from enfance.families import categories
 from tests.helpers import png_bytes
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "categories.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "request-types.md"
 
 
 def _png():
@@ -116,21 +118,21 @@ CASES = {
 }
 
 
-def test_every_category_has_a_row():
-    assert set(CASES) == {c.key for c in categories.CATEGORIES}
+def test_every_registered_request_type_has_a_row():
+    assert set(CASES) == {t.key for t in registry.all_types()}
 
 
-def test_the_developer_docs_table_lists_every_category():
+def test_the_developer_docs_table_lists_every_request_type():
     text = DOCS.read_text(encoding="utf-8")
     rows = {m.group(1) for m in re.finditer(r"^\| `(\w+)` \|", text, re.M)}
-    assert rows == {c.key for c in categories.CATEGORIES}
+    assert rows == {t.key for t in registry.all_types()}
     for line in text.splitlines():
         if line.startswith("| `"):
             assert "✗" not in line and "TODO" not in line, line
 
 
 @pytest.mark.parametrize("key", list(CASES))
-def test_category_row(key, client, alice, staff):
+def test_request_type_row(key, client, alice, staff):
     read_url, form_url, data, expected = CASES[key]
     family = alice.family
     category = categories.get(key)
@@ -158,6 +160,62 @@ def test_category_row(key, client, alice, staff):
     client.force_login(alice)
     assert expected in client.get(read_url(family)).content.decode()
     assert category.key in {c.key for c in categories.CATEGORIES}
+
+
+def _submit(client, alice, key):
+    _read_url, form_url, data, _expected = CASES[key]
+    client.force_login(alice)
+    response = client.post(form_url(alice.family), data(alice.family))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return ChangeRequest.objects.get(request_type=key, status=ChangeRequest.Status.PENDING)
+
+
+def _state(change):
+    """The target as the database holds it (raw values), or None: what a refusal must leave untouched."""
+    target = change.type.current(change)
+    if target is None:
+        return None
+    fields = [f.name for f in target._meta.concrete_fields]
+    return {name: str(getattr(target, name)) for name in fields}
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_request_type_rejected_and_cancelled_leave_the_record(key, client, alice, staff):
+    change = _submit(client, alice, key)
+    before = _state(change)
+    services.reject(change.pk, staff=staff, reason="Pièce manquante")
+    change.refresh_from_db()
+    assert change.status == ChangeRequest.Status.REJECTED and _state(change) == before
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.REQUEST_REJECTED, object_id=str(change.pk)).exists()
+    again = _submit(client, alice, key)
+    response = client.post(reverse("portal:request_cancel", args=[again.pk]))
+    assert response.status_code == 302
+    again.refresh_from_db()
+    assert again.status == ChangeRequest.Status.CANCELLED and _state(again) == before
+
+
+@pytest.mark.parametrize("key", list(CASES))
+def test_request_type_sees_a_change_made_under_it(key, client, alice, staff):
+    change = _submit(client, alice, key)
+    target = change.type.current(change)
+    if change.kind == ChangeRequest.Kind.ADD:
+        assert services.review(change)[1] == {}  # an addition changes nothing that could move
+        return
+    if change.kind == ChangeRequest.Kind.FILE:
+        type(target).objects.filter(pk=target.pk).update(photo="photos/autre.jpg")
+    else:
+        from enfance.core.values import from_raw
+
+        field = change.type.changed_fields(change)[0]
+        model_field = target._meta.get_field(field)
+        # Someone else already made the change: the request's "before" no longer holds.
+        type(target).objects.filter(pk=target.pk).update(**{field: from_raw(model_field, change.proposed[field])})
+    client.force_login(staff)
+    page = client.get(reverse("backoffice:request", args=[change.pk])).content.decode()
+    assert 'name="confirm"' in page
+    with pytest.raises(services.ConflictError):
+        services.approve(change.pk, staff=staff)
+    services.approve(change.pk, staff=staff, confirm=True)
 
 
 @pytest.mark.django_db
