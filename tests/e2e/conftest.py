@@ -113,7 +113,31 @@ class Guarded:
 
 
 @pytest.fixture
-def open_context(browser, live_server, transactional_db):
+def task_worker(settings, transactional_db):
+    """As under `make run`: tasks go to the database backend and a worker (here a thread) runs them."""
+    import threading
+
+    from django.db import connections
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
+    worker = Worker(queue_names=list(settings.TASK_QUEUES), interval=0.1, batch=False, backend_name="default",
+                    startup_delay=False, max_tasks=None, worker_id="e2e", excluded_queue_names=[])
+    def run():
+        try:
+            worker.run()
+        finally:
+            connections.close_all()  # this thread's connection, or the test database cannot be dropped
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield worker
+    worker.running = False
+    thread.join(10)
+
+
+@pytest.fixture
+def open_context(browser, live_server, transactional_db, task_worker):
     """Makes guarded contexts (new_context(java_script_enabled=False) and friends); fails if any went outside."""
     made = []
 

@@ -4,9 +4,13 @@ The new-household journey runs with JavaScript disabled; every page visited is a
 1280 and 375 px, no sideways scrolling).
 """
 
+import time
+
 import pytest
+from django.core import mail
 
 from enfance.changes.models import ChangeRequest
+from enfance.core.models import OutgoingEmail
 from enfance.families.models import Family, NewHouseholdApplication
 from tests.factories import PASSWORD
 
@@ -69,6 +73,13 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
     family_page.goto(f"/portail/demandes/{health_request.pk}/")
     problems += audit(family_page, "request detail (rejected)")
     assert "certificat du médecin" in family_page.content()
+    # Both decisions reached the household by e-mail, through the outbox and the task worker.
+    deadline = time.monotonic() + 10
+    while OutgoingEmail.objects.exclude(state=OutgoingEmail.State.SENT).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    decisions = [m for m in mail.outbox if "Votre demande a été" in m.subject]
+    assert len(decisions) == 2, [m.subject for m in mail.outbox]
+    assert "certificat du médecin" in "".join(m.body for m in decisions)
     assert not problems, "\n".join(problems)
 
 
