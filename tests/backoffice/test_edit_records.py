@@ -10,6 +10,7 @@ from django.urls import reverse
 from enfance.accounts.models import User
 from enfance.backoffice.views._common import category_slug
 from enfance.core.models import AuditEntry, HealthAccessLog
+from enfance.families import categories
 from enfance.families.models import AuthorizedPerson, BankAccount, Child, Family, Guardian, TaxInfo, Vaccination
 from tests.factories import UserFactory, make_household
 from tests.helpers import first_child, png_bytes
@@ -19,11 +20,11 @@ GUARDIAN = {"civility": "MME", "last_name": "Alice", "first_name": "Claire", "em
 
 
 def family_edit(family, key):
-    return reverse("backoffice:family_edit", args=[family.pk, key])
+    return reverse("backoffice:family_edit", args=[family.pk, categories.get(key).slug])
 
 
 def child_edit(child, key):
-    return reverse("backoffice:child_edit", args=[child.pk, key])
+    return reverse("backoffice:child_edit", args=[child.pk, categories.get(key).slug])
 
 
 def last_entry(object_type):
