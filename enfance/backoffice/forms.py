@@ -9,7 +9,8 @@ from enfance.accounts.models import User
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label=_("Nom de famille, prénom ou nom d'un enfant, numéro de dossier"), max_length=100,
+    q = forms.CharField(label=_("Nom, prénom, enfant, n° de dossier, téléphone, adresse électronique ou commune"),
+                        max_length=100,
                         required=False, widget=forms.SearchInput(attrs={"autocomplete": "off"}))
     archived = forms.BooleanField(label=_("Inclure les foyers archivés"), required=False)
 

@@ -31,7 +31,8 @@ def display_value_of(field, value):
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",")
+        whole, _sep, cents = f"{value:,.2f}".partition(".")
+        return whole.replace(",", "\u202f") + "," + cents  # 58 420,00, as the euros filter writes it
     if isinstance(field, models.FileField):
         return getattr(value, "name", value) or ""
     if value is None:

@@ -38,7 +38,16 @@ class SecondGuardianForm(GuardianForm):
 ApplicationChildForm = modelform_factory(
     Child, form=ChildForm, fields=["last_name", "first_name", "birth_date", "sex", "school", "school_class", "diet"]
 )
-ChildFormSet = formset_factory(ApplicationChildForm, extra=3, min_num=1, validate_min=True, max_num=6,
+class BaseChildFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data for form in self.forms):
+            raise forms.ValidationError(_("Indiquez au moins un enfant."), code="too_few_forms")
+
+
+ChildFormSet = formset_factory(ApplicationChildForm, formset=BaseChildFormSet, extra=3, min_num=1, validate_min=False,
+                               max_num=6,
                                validate_max=True)
 
 

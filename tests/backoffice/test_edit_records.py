@@ -44,7 +44,7 @@ FAMILY_CASES = [
     ("guardian2", {**GUARDIAN, "civility": "M", "first_name": "Marc", "employer": "Mairie"}, "guardian",
      "employer", "Mairie"),
     ("tax", {"year": "2024", "reference_income": "41000", "tax_shares": "3"}, "taxinfo", "reference_income",
-     "41000,00"),
+     "41\u202f000,00"),
     ("caf", {"regime": "MSA", "allocataire_number": "", "quotient": "512"}, "cafinfo", "quotient", "512"),
     ("bank", {"holder": "Claire et Marc Alice", "iban": "", "bic": "AGRIFRPP"}, "bankaccount", "holder",
      "Claire et Marc Alice"),

@@ -203,3 +203,17 @@ def test_reject_needs_a_reason(staff_client):
     assert "Le motif du refus est obligatoire" in response.content.decode()
     staff_client.post(reverse("backoffice:application_reject", args=[application.pk]), {"reason": "Hors commune"})
     assert NewHouseholdApplication.objects.get().status == "rejected"
+
+
+def test_a_refused_pre_registration_lands_on_one_summary_and_asks_for_a_child_in_french(client, monkeypatch):
+    monkeypatch.setattr("enfance.families.application_forms.MIN_FILL_SECONDS", 0)
+    page = client.get(reverse("public:apply")).content.decode()
+    assert 'action="/pre-inscription/#erreurs"' in page
+    # The optional second guardian shows no "obligatoire" marker.
+    second = page[page.index("Conjoint ou second responsable"):page.index("Enfant 1")]
+    assert "(obligatoire)" not in second
+    response = client.post(reverse("public:apply"), {"enfant-TOTAL_FORMS": "4", "enfant-INITIAL_FORMS": "0",
+                                                     "foyer-city": "Tourrettes"})
+    body = response.content.decode()
+    assert body.count('id="erreurs"') == 1 and body.count('class="form-errors"') <= 2
+    assert "Veuillez soumettre" not in body and 'value="Tourrettes"' in body

@@ -50,9 +50,9 @@ def _save(request, form, **owners):
         form.stale_rows = [(labels.get(k, k), current.get(k, ""), typed.get(k, "")) for k in fields
                            if current.get(k, "") != typed.get(k, "")]
         form.version = services.record_version(stale.current, fields)
-        form.add_error(None, _("Ce dossier a été modifié depuis que vous avez ouvert cette page (par une demande "
+        form.stale_message = _("Ce dossier a été modifié depuis que vous avez ouvert cette page (par une demande "
                                "validée ou un autre agent) : rien n'est enregistré. Comparez les valeurs actuelles "
-                               "avec votre saisie, conservée ci-dessous, puis enregistrez à nouveau pour confirmer."))
+                               "avec votre saisie, conservée ci-dessous, puis enregistrez à nouveau pour confirmer.")
         return None
 
 
@@ -72,6 +72,7 @@ def _render_form(request, *, form, title, subject, cancel_url, category, family=
     return render(request, "backoffice/record_form.html", {
         "version": _version(request, form),
         "stale_rows": getattr(form, "stale_rows", None),
+        "stale_message": getattr(form, "stale_message", ""),
         "section": "families",
         "form": form,
         "title": title,
