@@ -15,7 +15,7 @@ def refs(response):
 
 def test_dashboard_shows_counts_search_box_and_recent_changes(staff_client, alice, bob, staff):
     Family.objects.filter(pk=bob.family_id).update(archived_at=timezone.now())
-    staff_client.post(reverse("backoffice:family_edit", args=[alice.family_id, "household"]), {
+    staff_client.post(reverse("backoffice:family_edit", args=[alice.family_id, "adresse"]), {
         "reference": alice.family.reference, "address_line1": "9 place de la Mairie", "postal_code": "83440",
         "city": "Tourrettes", "dossier_received_on": "2026-01-05",
     })
@@ -105,7 +105,7 @@ def test_dashboard_recent_changes_never_show_health_values(staff_client, alice):
     from enfance.families.models import Child
 
     child = Child.objects.filter(links__family=alice.family).first()
-    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "health"]),
+    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "donnees-sanitaires"]),
                       {"doctor_name": "Dr Martin", "allergies": "Sésame"})
     staff_client.post(reverse("backoffice:vaccination_add", args=[child.pk]), {"vaccine": "Rougeole", "date": "2020-02-02"})
     body = staff_client.get(reverse("backoffice:home")).content.decode()

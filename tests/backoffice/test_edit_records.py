@@ -10,6 +10,7 @@ from django.urls import reverse
 from enfance.accounts.models import User
 from enfance.backoffice.views._common import category_slug
 from enfance.core.models import AuditEntry, HealthAccessLog
+from enfance.families import categories
 from enfance.families.models import AuthorizedPerson, BankAccount, Child, Family, Guardian, TaxInfo, Vaccination
 from tests.factories import UserFactory, make_household
 from tests.helpers import first_child, png_bytes
@@ -18,12 +19,18 @@ GUARDIAN = {"civility": "MME", "last_name": "Alice", "first_name": "Claire", "em
             "mobile_phone": "0612345678"}
 
 
+def _slug(key_or_slug):
+    """A category key ("tax") as its URL slug; anything else (a slug, a made-up word) as it is."""
+    category = categories.BY_KEY.get(key_or_slug)
+    return category.slug if category else key_or_slug
+
+
 def family_edit(family, key):
-    return reverse("backoffice:family_edit", args=[family.pk, key])
+    return reverse("backoffice:family_edit", args=[family.pk, _slug(key)])
 
 
 def child_edit(child, key):
-    return reverse("backoffice:child_edit", args=[child.pk, key])
+    return reverse("backoffice:child_edit", args=[child.pk, _slug(key)])
 
 
 def last_entry(object_type):
@@ -71,6 +78,8 @@ def test_edit_pages_are_reached_by_the_slug_the_household_page_links_to(staff_cl
 
 def test_unknown_or_wrong_scope_category_is_404(staff_client, alice):
     assert staff_client.get(family_edit(alice.family, "nope")).status_code == 404
+    # The key is not a second name of the category in URLs: its slug is the only one.
+    assert staff_client.get(reverse("backoffice:family_edit", args=[alice.family.pk, "tax"])).status_code == 404
     assert staff_client.get(family_edit(alice.family, "health")).status_code == 404
     assert staff_client.get(child_edit(first_child(alice), "tax")).status_code == 404
     assert staff_client.get(reverse("backoffice:family", args=[999999])).status_code == 404

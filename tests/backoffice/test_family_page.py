@@ -51,7 +51,7 @@ def test_household_page_masks_the_iban(staff_client, alice):
 
 
 def test_iban_stays_masked_in_the_audit_trail(staff_client, alice):
-    url = reverse("backoffice:family_edit", args=[alice.family_id, "bank"])
+    url = reverse("backoffice:family_edit", args=[alice.family_id, "coordonnees-bancaires"])
     response = staff_client.post(url, {"holder": "Claire Alice", "iban": "FR14 2004 1010 0505 0001 3M0 2606",
                                        "bic": ""})
     assert response.status_code == 302
@@ -68,7 +68,7 @@ def test_health_data_is_not_on_the_household_page_only_a_link(staff_client, alic
     body = page(staff_client, alice.family)
     assert "Arachide" not in body and "Dr Martin" not in body and "DTPolio" not in body
     child = Child.objects.filter(links__family=alice.family).first()
-    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "health"]), {
+    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "donnees-sanitaires"]), {
         "doctor_name": "Dr Martin", "doctor_phone": "04 94 00 00 00", "allergies": "Kiwi", "treatments": "",
         "notes": "", "pai_details": "",
     })
@@ -99,7 +99,7 @@ def test_audit_trail_of_a_household_leaves_out_the_other_households_entries(staf
         "last_name": "Garnier", "first_name": "Papy", "relation": "Grand-père", "phone": "0611223344",
         "can_pick_up": "on",
     })
-    staff_client.post(reverse("backoffice:child_edit", args=[jade.pk, "child"]), {
+    staff_client.post(reverse("backoffice:child_edit", args=[jade.pk, "donnees-complementaires"]), {
         "last_name": "Roux", "first_name": "Jade", "birth_date": "2018-05-04", "sex": "F", "diet": "no_pork",
     })
     roux_entries = staff_client.get(reverse("backoffice:family", args=[roux.pk])).context["entries"]

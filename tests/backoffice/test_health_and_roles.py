@@ -61,7 +61,7 @@ def test_health_log_is_paginated(admin_client_, admin_user, alice):
 
 def test_health_page_shows_health_changes_there_only(staff_client, alice):
     child = first_child(alice)
-    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "health"]), {
+    staff_client.post(reverse("backoffice:child_edit", args=[child.pk, "donnees-sanitaires"]), {
         "doctor_name": "Dr Martin", "allergies": "Pollen", "notes": ""})
     body = text(staff_client.get(reverse("backoffice:child_health", args=[child.pk])))
     assert "Pollen" in body and "Arachide" in body  # old → new in the health page's own trail
@@ -88,8 +88,8 @@ def edit_urls(login):
     vaccination = Vaccination.objects.filter(child=child).first()
     return [
         reverse("backoffice:family_create"),
-        reverse("backoffice:family_edit", args=[family.pk, "household"]),
-        reverse("backoffice:family_edit", args=[family.pk, "bank"]),
+        reverse("backoffice:family_edit", args=[family.pk, "adresse"]),
+        reverse("backoffice:family_edit", args=[family.pk, "coordonnees-bancaires"]),
         reverse("backoffice:guardian2_remove", args=[family.pk]),
         reverse("backoffice:family_archive", args=[family.pk]),
         reverse("backoffice:child_add", args=[family.pk]),
@@ -100,8 +100,8 @@ def edit_urls(login):
         reverse("backoffice:family_login_create", args=[family.pk]),
         reverse("backoffice:family_login_invite", args=[family.pk, login.pk]),
         reverse("backoffice:family_login_close", args=[family.pk, login.pk]),
-        reverse("backoffice:child_edit", args=[child.pk, "child"]),
-        reverse("backoffice:child_edit", args=[child.pk, "health"]),
+        reverse("backoffice:child_edit", args=[child.pk, "donnees-complementaires"]),
+        reverse("backoffice:child_edit", args=[child.pk, "donnees-sanitaires"]),
         reverse("backoffice:child_photo_edit", args=[child.pk]),
         reverse("backoffice:vaccination_add", args=[child.pk]),
         reverse("backoffice:vaccination_edit", args=[child.pk, vaccination.pk]),

@@ -113,7 +113,7 @@ def test_archiving_closes_logins_and_dates_the_household(staff_client, alice, st
     assert AuditEntry.objects.filter(family=family, action="archive", actor=staff).exists()
     body = text(staff_client.get(reverse("backoffice:family", args=[family.pk])))
     assert "Foyer archivé le" in body and "Déménagement à Lyon" in body
-    assert reverse("backoffice:family_edit", args=[family.pk, "tax"]) not in body
+    assert reverse("backoffice:family_edit", args=[family.pk, "donnees-fiscales"]) not in body
     assert "Modifier" not in body
 
 
@@ -124,16 +124,16 @@ def test_archived_household_refuses_every_edit(staff_client, alice):
     person = AuthorizedPerson.objects.filter(family=family, child=child).first()
     before = AuditEntry.objects.count()
     posts = [
-        (reverse("backoffice:family_edit", args=[family.pk, "household"]), {"address_line1": "Ailleurs"}),
-        (reverse("backoffice:family_edit", args=[family.pk, "tax"]), {"year": "2024", "reference_income": "1",
+        (reverse("backoffice:family_edit", args=[family.pk, "adresse"]), {"address_line1": "Ailleurs"}),
+        (reverse("backoffice:family_edit", args=[family.pk, "donnees-fiscales"]), {"year": "2024", "reference_income": "1",
                                                                        "tax_shares": "1"}),
         (reverse("backoffice:guardian2_remove", args=[family.pk]), {}),
         (reverse("backoffice:child_add", args=[family.pk]), CHILD),
         (reverse("backoffice:child_link", args=[family.pk]), {"child": child.pk}),
         (reverse("backoffice:authorized_person_add", args=[family.pk, child.pk]), {"last_name": "X"}),
         (reverse("backoffice:authorized_person_delete", args=[family.pk, child.pk, person.pk]), {}),
-        (reverse("backoffice:child_edit", args=[child.pk, "child"]), CHILD),
-        (reverse("backoffice:child_edit", args=[child.pk, "health"]), {"doctor_name": "X"}),
+        (reverse("backoffice:child_edit", args=[child.pk, "donnees-complementaires"]), CHILD),
+        (reverse("backoffice:child_edit", args=[child.pk, "donnees-sanitaires"]), {"doctor_name": "X"}),
         (reverse("backoffice:child_photo_edit", args=[child.pk]), {}),
         (reverse("backoffice:vaccination_add", args=[child.pk]), {"vaccine": "X", "date": "2020-01-01"}),
         (reverse("backoffice:family_login_create", args=[family.pk]), {"username": "famille.x"}),
@@ -145,14 +145,14 @@ def test_archived_household_refuses_every_edit(staff_client, alice):
             assert response.url.startswith(reverse("backoffice:family", args=[family.pk])), url
     assert AuditEntry.objects.count() == before
     assert AuthorizedPerson.objects.filter(pk=person.pk).exists()
-    response = staff_client.get(reverse("backoffice:family_edit", args=[family.pk, "tax"]), follow=True)
+    response = staff_client.get(reverse("backoffice:family_edit", args=[family.pk, "donnees-fiscales"]), follow=True)
     assert "Ce foyer est archivé : son dossier ne peut plus être modifié." in text(response)
 
 
 def test_child_shared_with_an_active_household_stays_editable(staff_client, shared_custody):
     archive(staff_client, shared_custody["garnier"])
     jade = shared_custody["jade"]
-    response = staff_client.post(reverse("backoffice:child_edit", args=[jade.pk, "child"]), {
+    response = staff_client.post(reverse("backoffice:child_edit", args=[jade.pk, "donnees-complementaires"]), {
         "last_name": "Roux", "first_name": "Jade", "birth_date": "2018-05-04", "sex": "F", "diet": "standard"})
     assert response.status_code == 302
     assert Child.objects.get(pk=jade.pk).first_name == "Jade"

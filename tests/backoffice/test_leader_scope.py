@@ -25,7 +25,7 @@ def alice_records(alice):
 @pytest.fixture
 def bank_changed(staff, alice_records):
     """An agent changes the IBAN: an audit line about the bank account."""
-    response = client_for(staff).post(reverse("backoffice:family_edit", args=[alice_records.family_id, "bank"]), {
+    response = client_for(staff).post(reverse("backoffice:family_edit", args=[alice_records.family_id, "coordonnees-bancaires"]), {
         "holder": "Claire Alice", "iban": "FR76 1027 8060 4100 0203 4567 870", "bic": ""})
     assert response.status_code == 302
     return alice_records
