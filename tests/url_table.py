@@ -82,6 +82,14 @@ class Scope:
         return change
 
     @cached_property
+    def thread(self):
+        from enfance.messaging.models import Thread
+
+        thread = Thread.objects.filter(family=self.family, origin="family").order_by("pk").first()
+        assert thread is not None, f"no conversation for {self.family}: call url_table.prepare() first"
+        return thread
+
+    @cached_property
     def application(self):
         """A new household's pending application (not any household's own object: staff only)."""
         from enfance.families.models import NewHouseholdApplication
@@ -213,6 +221,24 @@ def _password_reset_token(s):
     return {"uidb64": _uid(s.login), "token": default_token_generator.make_token(s.login)}
 
 
+def _optout_token(s):
+    from enfance.messaging.notifications import optout_token
+
+    return {"token": optout_token(s.login, "message")}
+
+
+def _thread(s):
+    return {"thread_id": s.thread.pk}
+
+
+def _message_attachment(s):
+    from enfance.core import attachments
+    from enfance.messaging.models import Message
+
+    message = Message.objects.filter(thread=s.thread).order_by("pk").first()
+    return {"thread_id": s.thread.pk, "attachment_id": attachments.of(message).first().pk}
+
+
 def _activation_token(s):
     from enfance.accounts.tokens import activation_token
 
@@ -226,6 +252,7 @@ class Route:
     ok: int = 200  # what the rightful visitor gets (302 for a view that only redirects; POST-only: its POST)
     post_only: bool = False  # refuses GET (405): tested with POST
     role: str = LEADER  # STAFF: the least powerful staff role allowed in
+    marker: bytes = b'name="new_password1"'  # AUTH: what the page shows with a valid token only
     # STAFF pages about one household: a leader reaches only the households of their activities, and
     # gets 404 for the others (the test households are in none).
     household: bool = False
@@ -243,6 +270,7 @@ TABLE = {
     "accounts:password_reset_confirm": Route(AUTH, kwargs=_password_reset_token, ok=302),  # to its set-password URL
     "accounts:password_reset_complete": Route(PUBLIC),
     "accounts:activate": Route(AUTH, kwargs=_activation_token),
+    "public:optout": Route(AUTH, kwargs=_optout_token, marker=b"Ne plus recevoir ces courriels"),  # the signed link at the foot of a notification e-mail
     "accounts:username_reminder": Route(PUBLIC),
     "accounts:username_reminder_done": Route(PUBLIC),
     # public pages (enfance/core/urls.py)
@@ -269,6 +297,12 @@ TABLE = {
     "portal:request": Route(PORTAL_WITH_ID, kwargs=_request),
     "portal:request_cancel": Route(PORTAL_WITH_ID, kwargs=_request, post_only=True, ok=302),
     "portal:request_attachment": Route(PORTAL_WITH_ID, kwargs=_request_attachment),
+    # the inbox
+    "portal:inbox": Route(PORTAL_WITHOUT_ID),
+    "portal:thread_new": Route(PORTAL_WITHOUT_ID),
+    "portal:thread": Route(PORTAL_WITH_ID, kwargs=_thread),
+    "portal:message_attachment": Route(PORTAL_WITH_ID, kwargs=_message_attachment),
+    "portal:preferences": Route(PORTAL_WITHOUT_ID),
     # the service rules: the household accepts the current ones, staff publish them
     "portal:rules": Route(PORTAL_WITHOUT_ID),
     "portal:rules_pdf": Route(PORTAL_WITHOUT_ID),
@@ -424,6 +458,13 @@ def prepare(*logins, acknowledge=True):
             removal = request_types.submit_removal(user=login, family=family, category=categories.get("vaccinations"),
                                                    item=last.vaccination, child=last.child)
             services.cancel(removal.pk, family=family, user=login)
+        if not family.threads.exists():
+            from enfance.messaging import services as messaging
+            from enfance.messaging.models import Topic
+
+            messaging.start_by_family(family=family, user=login, subject=f"Question du foyer {family.reference}",
+                                      topic=Topic.objects.first(), body="Bonjour, une question.",
+                                      uploads=[CleanFile(MINIMAL_PDF, "pdf", "question.pdf")])
         result[login] = scopes
     _application_for_tests()
     rules = _rules_for_tests()

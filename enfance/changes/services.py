@@ -15,8 +15,8 @@ from enfance.core import audit
 from enfance.core.models import AuditEntry
 
 from . import registry
-from .signals import request_decided
 from .models import CategorySetting, ChangeRequest, RequestLine
+from .signals import request_decided
 
 Kind = ChangeRequest.Kind
 Status = ChangeRequest.Status
