@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.core import attachments as files
-from enfance.families.models import Family
+from enfance.core.db import Fold, fold
+from enfance.families.models import Child, Family
 
 from . import notifications
 from .models import Broadcast, Message, Thread, ThreadRead
@@ -194,11 +195,13 @@ def audience_families(audience, *, school="", school_class=""):
 
     Shared custody: a child's school reaches both of its households."""
     families = Family.objects.filter(archived_at__isnull=True, dossier_received_on__isnull=False)
-    if audience == Broadcast.Audience.SCHOOL:
-        families = families.filter(child_links__child__school__iexact=school.strip())
-    elif audience == Broadcast.Audience.CLASS:
-        families = families.filter(child_links__child__school__iexact=school.strip(),
-                                   child_links__child__school_class__iexact=school_class.strip())
+    if audience in (Broadcast.Audience.SCHOOL, Broadcast.Audience.CLASS):
+        # "école les pins" is "École Les Pins": accents and case ignored on both databases.
+        children = Child.objects.annotate(school_folded=Fold("school")).filter(school_folded=fold(school.strip()))
+        if audience == Broadcast.Audience.CLASS:
+            children = children.annotate(class_folded=Fold("school_class")).filter(
+                class_folded=fold(school_class.strip()))
+        families = families.filter(child_links__child__in=children.values("pk"))
     return families.distinct()
 
 
