@@ -134,10 +134,14 @@ def _add_lines(request, request_type, payloads):
     for position, payload in enumerate(payloads):
         line = RequestLine(request=request, position=position, payload=payload)
         line.conflict_key = request_type.line_conflict_key(request, line)
-        if line.conflict_key and RequestLine.objects.filter(conflict_key=line.conflict_key, is_open=True).exists():
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent submission may take the key first
+                line.save()
+        except IntegrityError:
+            line.pk = None
             line.conflict_key, line.is_open = "", False
             line.outcome, line.reason = Outcome.REFUSED, _("Une demande est déjà en attente pour cette ligne.")
-        line.save()
+            line.save()
     judged = request_type.judge_submission(request, list(request.lines.filter(is_open=True)))
     for line in request.lines.filter(pk__in=judged):
         _close_line(line, judged[line.pk])
@@ -163,11 +167,20 @@ def review(request):
 # --- decide ------------------------------------------------------------------------------------------
 
 def _locked(request_id):
-    # of=("self",): lock the request row only (the child is on the nullable side of an outer join).
-    return ChangeRequest.objects.select_for_update(of=("self",), no_key=True).select_related("family", "child").get(pk=request_id)
+    """The request, locked after its household: one lock order everywhere (submitting and archiving lock the
+    household first too), so that an approval racing an archiving waits instead of deadlocking."""
+    family_id = ChangeRequest.objects.filter(pk=request_id).values_list("family_id", flat=True).first()
+    if family_id is None:
+        raise ChangeRequest.DoesNotExist
+    Family = ChangeRequest._meta.get_field("family").related_model
+    Family.objects.select_for_update(no_key=True).filter(pk=family_id).first()
+    # of=("self",): lock the request row only (the child is on the nullable side of an outer join); the
+    # household row read with it is the one locked above, so its archived_at is current.
+    return (ChangeRequest.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("family", "child").get(pk=request_id))
 
 
-def _locked_pending(request_id, *, by_staff=True):
+def _locked_pending(request_id, *, by_staff=True, needs_type=True):
     request = _locked(request_id)
     if request.status != Status.PENDING:
         raise NotPending(_("Cette demande a déjà été traitée (%(status)s).")
@@ -175,7 +188,7 @@ def _locked_pending(request_id, *, by_staff=True):
     if by_staff and request.family.archived_at is not None:
         raise RequestError(_("Le foyer %(ref)s est archivé : ses demandes ne peuvent plus être traitées.")
                            % {"ref": request.family.reference})
-    if request.type is None:
+    if needs_type and request.type is None:
         raise RequestError(_("Ce type de demande n'existe plus : elle ne peut pas être appliquée."))
     return request
 
@@ -225,7 +238,7 @@ def reject(request_id, *, staff, reason):
         raise RequestError(_("Indiquez le motif du refus : il est envoyé à la famille."),
                            errors={"reason": _("Le motif est obligatoire.")})
     with transaction.atomic():
-        request = _locked_pending(request_id)
+        request = _locked_pending(request_id, needs_type=False)  # refusing needs nothing of the type
         _close_lines(request, Outcome.REFUSED, reason.strip())
         decide(request, Status.REJECTED, by=staff, answer=reason.strip()[:2000], conflict_key="")
         _after_decision(request, approved=False)

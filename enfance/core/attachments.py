@@ -31,6 +31,7 @@ EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", WEBP: "webp"}
 FORMAT_NAMES = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", WEBP: "WebP"}
 PIL_FORMATS = {"JPEG": JPEG, "PNG": PNG, "WEBP": WEBP}
 MAX_SIDE = 800
+MAX_PIXELS = 25_000_000
 UPLOAD_ROOT = "attachments"
 Image.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb fails instead of eating the memory
 
@@ -119,10 +120,21 @@ def _check_image(data, policy):
         if kind not in policy.formats:
             raise ValidationError(_("Le fichier doit être au format %(formats)s.") % {"formats": policy.formats_label},
                                   code="format")
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+        if width * height > MAX_PIXELS:  # checked before decoding: a small file may hold a huge image
+            raise ValidationError(_("Cette image est trop grande (%(w)d × %(h)d pixels). Choisissez une image plus "
+                                    "petite ou un PDF.") % {"w": width, "h": height}, code="too_many_pixels")
         if not policy.reencode:
+            # A document keeps its format and size, not its metadata (a phone's JPEG carries where it was taken).
             with Image.open(io.BytesIO(data)) as image:
-                image.load()
-            return data, kind
+                image = ImageOps.exif_transpose(image)
+                out = io.BytesIO()
+                if kind == JPEG:
+                    image.convert("RGB").save(out, format="JPEG", quality=90)
+                else:
+                    image.save(out, format="PNG", optimize=True)
+            return out.getvalue(), kind
         with Image.open(io.BytesIO(data)) as image:
             image = ImageOps.exif_transpose(image).convert("RGB")
             image.thumbnail((MAX_SIDE, MAX_SIDE))

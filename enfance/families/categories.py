@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from enfance.core.text import de_name
+
 from . import forms, models
 
 FIELDS, LIST, FILE = "fields", "list", "file"
@@ -142,9 +144,9 @@ def missing_items(family, children):
         missing.append(_("les coordonnées bancaires"))
     for child in children:
         if not has_related(child, "health"):
-            missing.append(_("les données sanitaires de %(name)s") % {"name": child.first_name})
+            missing.append(_("les données sanitaires %(of_name)s") % {"of_name": de_name(child.first_name)})
         if not child.photo:
-            missing.append(_("la photo de %(name)s") % {"name": child.first_name})
+            missing.append(_("la photo %(of_name)s") % {"of_name": de_name(child.first_name)})
         if not any(p.family_id == family.pk for p in child.authorized_persons.all()):
             missing.append(_("les personnes autorisées pour %(name)s") % {"name": child.first_name})
     return missing

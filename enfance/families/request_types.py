@@ -6,6 +6,7 @@ is there now (a conflict asks the reviewer to confirm), validated again with the
 and only those fields are written.
 """
 
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -161,11 +162,40 @@ def _fresh(instance):
     return type(instance).objects.filter(pk=instance.pk).first()
 
 
-def submit_form(*, user, family, category, form, kind, child=None, uploads=()):
-    """File a request from a valid form (kinds fields, add, change) and its checked supporting files."""
+SHOWN_SALT = "enfance.families.request_shown"
+
+
+def shown_token(instance, fields):
+    """The values a portal form showed, signed: what the household saw is what its request starts from."""
+    values = raw_from_instance(instance, fields) if instance is not None and instance.pk else {}
+    return signing.dumps({"pk": getattr(instance, "pk", None), "values": values}, salt=SHOWN_SALT, compress=True)
+
+
+def read_shown(token, instance, fields):
+    """The values the form showed, or None when the token is missing, forged or about another record."""
+    try:
+        data = signing.loads(token or "", salt=SHOWN_SALT, max_age=60 * 60 * 24 * 7)
+    except signing.BadSignature:
+        return None
+    values = data.get("values") if isinstance(data, dict) else None
+    if data.get("pk") != getattr(instance, "pk", None) or not isinstance(values, dict):
+        return None
+    if values and set(values) != set(fields):
+        return None
+    return values
+
+
+def submit_form(*, user, family, category, form, kind, child=None, uploads=(), shown=None):
+    """File a request from a valid form (kinds fields, add, change) and its checked supporting files.
+
+    `shown`: the values the page showed (read_shown). A field that changed between showing the page and
+    sending it is then not taken for the household's change, and a change of the household to a field that
+    moved meanwhile is a conflict the reviewer sees. Without it, the record as it is now stands for it."""
     fields = list(form._meta.fields)
     original = _fresh(form.instance) if kind != Kind.ADD else None
     before = raw_from_instance(original, fields) if original is not None else {}
+    if original is not None and shown:
+        before = dict(shown)
     proposed = raw_from_form(form)
     if original is not None and before == proposed and not uploads:
         raise requests.NoChange(_("Vous n'avez modifié aucune information."))

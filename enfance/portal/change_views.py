@@ -39,9 +39,18 @@ def _submit(request, submit, *, back):
     return redirect(back)
 
 
+def _shown(request, instance, fields):
+    """(token for the page, values the page showed): the token is made once, when the page is first shown."""
+    if request.method == "POST":
+        token = request.POST.get("shown", "")
+        return token, request_types.read_shown(token, instance, fields)
+    return request_types.shown_token(instance, fields), None
+
+
 def _render_form(request, *, category, form, file_form=None, child=None, pending=None, title=None, back=None,
-                 item=None):
+                 item=None, shown_token=""):
     return render(request, "portal/request_form.html", {
+        "shown_token": shown_token,
         "category": category,
         "form": form,
         "file_form": file_form,
@@ -70,16 +79,17 @@ def _field_form_view(request, category, *, child=None, back):
     pending = request_types.find_pending(family, category, child=child, target_id=target_id)
     if instance is None:
         instance = category.new_instance(family, child)
+    token, shown = _shown(request, instance, list(category.form_class._meta.fields))
     posted = request.method == "POST" and not pending
     form = category.build_form(staff=False, instance=instance, child=child, data=request.POST if posted else None)
     file_form = _file_form(request, category, pending)
     if posted and form.is_valid() and (file_form is None or file_form.is_valid()):
         return _submit(request, lambda: request_types.submit_form(
             user=request.user, family=family, category=category, form=form, kind=Kind.FIELDS, child=child,
-            uploads=file_form.uploads() if file_form else (),
+            uploads=file_form.uploads() if file_form else (), shown=shown,
         ), back=back)
     return _render_form(request, category=category, form=form, file_form=file_form, child=child, pending=pending,
-                        back=back)
+                        back=back, shown_token=token)
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,16 +147,17 @@ def _item_form_view(request, child_id, category_key, item_id=None):
     item = _get_item(family, child, category, item_id) if item_id is not None else None
     pending = request_types.find_pending(family, category, child=child, target_id=item.pk) if item else None
     instance = item if item is not None else category.new_instance(family, child)
+    token, shown = _shown(request, instance, list(category.form_class._meta.fields))
     form = category.build_form(staff=False, instance=instance, child=child,
                                data=request.POST if request.method == "POST" and not pending else None)
     if request.method == "POST" and not pending and form.is_valid():
         kind = Kind.CHANGE if item is not None else Kind.ADD
         return _submit(request, lambda: request_types.submit_form(
-            user=request.user, family=family, category=category, form=form, kind=kind, child=child,
+            user=request.user, family=family, category=category, form=form, kind=kind, child=child, shown=shown,
         ), back=_child_back(category, child))
     title = str(item) if item is not None else _("Ajouter : %(what)s") % {"what": category.model._meta.verbose_name}
     return _render_form(request, category=category, form=form, child=child, pending=pending, title=title,
-                        item=item, back=_child_back(category, child))
+                        item=item, back=_child_back(category, child), shown_token=token)
 
 
 @require_http_methods(["GET", "POST"])

@@ -3,17 +3,19 @@ with a health request. Checked by content, served only to their household and to
 as the decision needs them, removed otherwise."""
 
 import datetime
+import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from enfance.changes import services
 from enfance.changes.models import ChangeRequest
 from enfance.core import attachments
 from enfance.core.models import Attachment, HealthAccessLog
-from tests.helpers import png_bytes, text
+from tests.helpers import text
 from tests.url_table import MINIMAL_PDF
 
 TAX = {"year": "2025", "reference_income": "31234", "tax_shares": "2.5"}
@@ -104,13 +106,25 @@ def test_a_truncated_pdf_and_an_oversized_file_are_refused(alice_client, alice, 
     assert not ChangeRequest.objects.exists()
 
 
-def test_an_image_is_accepted_as_a_document_and_kept_as_sent(alice_client, alice):
-    image = png_bytes((30, 20), "white")
-    send_tax(alice_client, **{"piece-document": SimpleUploadedFile("avis.png", image, content_type="image/png")})
+def test_an_image_is_accepted_as_a_document_without_its_metadata(alice_client, alice):
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (43.0, 36.0, 0.0)}  # where the phone was
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(photo, format="JPEG", exif=exif.tobytes())
+    send_tax(alice_client, **{"piece-document": SimpleUploadedFile("avis.jpg", photo.getvalue(), "image/jpeg")})
     document = attachments.of(ChangeRequest.objects.get()).get()
-    assert document.content_type == "image/png"
+    assert document.content_type == "image/jpeg"
     with document.file.open("rb") as handle:
-        assert handle.read() == image
+        kept = Image.open(io.BytesIO(handle.read()))
+    assert kept.size == (300, 200) and not kept.getexif()
+
+
+def test_a_huge_image_in_a_small_file_is_refused_before_it_is_decoded(alice_client, alice):
+    bomb = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(bomb, format="PNG")
+    assert len(bomb.getvalue()) < 100_000
+    response = send_tax(alice_client, **{"piece-document": SimpleUploadedFile("avis.png", bomb.getvalue(), "image/png")})
+    assert "trop grande" in text(response) and not ChangeRequest.objects.exists()
 
 
 def test_another_household_never_reaches_a_document(alice_client, alice, client, bob):

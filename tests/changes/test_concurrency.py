@@ -148,3 +148,18 @@ def test_an_approval_and_a_staff_edit_of_one_record_at_once_lose_nothing():
         # Either the staff edit went first (then the approval applied over it, keeping its doctor) or it was
         # refused as stale: the family's change is never undone.
         assert stale or health.doctor_name == f"Dr Agent {round_}", results
+
+
+def test_approving_while_the_household_is_archived_never_deadlocks():
+    """Both lock the household first: one waits for the other, and the request ends approved or cancelled."""
+    from enfance.families import services as family_services
+
+    agent = UserFactory(role="agent")
+    for round_ in range(5):
+        _family, login, _children = make_household(f"Archive{round_}")
+        change = phone_request(login, phone=f"06 44 33 22 1{round_}")
+        results = run_together(lambda: services.approve(change.pk, staff=agent),  # noqa: B023
+                               lambda: family_services.archive_family(login.family, actor=agent, reason="Départ"))  # noqa: B023
+        assert not any(isinstance(r, Exception) and not isinstance(r, services.RequestError) for r in results), results
+        change.refresh_from_db()
+        assert change.status in ("approved", "cancelled")

@@ -144,3 +144,59 @@ def test_a_staff_form_for_a_missing_record_refuses_when_it_was_created_meanwhile
                                        "version": version})
     assert response.status_code == 200 and "modifié depuis" in response.content.decode()
     assert TaxInfo.objects.get(family=alice.family).reference_income == 30000
+
+
+def test_a_portal_form_opened_before_a_staff_edit_does_not_undo_it(alice, alice_client, staff):
+    """The page carries the values it showed: a field that changed meanwhile is not the household's change."""
+    import re
+
+    child = alice.family.children.first()
+    url = reverse("portal:edit_child", args=[child.pk, "donnees-sanitaires"])
+    page = alice_client.get(url).content.decode()
+    shown = re.search(r'name="shown" value="([^"]+)"', page).group(1)
+    as_shown = HealthRecord.objects.get(child=child).allergies
+    # Meanwhile an agent records a severe allergy.
+    HealthRecord.objects.filter(child=child).update(allergies="ARACHIDE - anaphylaxie")
+    health = HealthRecord.objects.get(child=child)
+    response = alice_client.post(url, {"doctor_name": "Dr Nouveau", "doctor_phone": health.doctor_phone,
+                                       "allergies": as_shown, "shown": shown})
+    assert response.status_code == 302
+    change = ChangeRequest.objects.get()
+    assert change.type.changed_fields(change) == ["doctor_name"]  # not the allergies the page showed
+    services.approve(change.pk, staff=staff)
+    health.refresh_from_db()
+    assert (health.allergies, health.doctor_name) == ("ARACHIDE - anaphylaxie", "Dr Nouveau")
+
+
+def test_a_portal_change_to_a_field_that_moved_since_the_page_was_shown_asks_the_reviewer(alice, alice_client, staff):
+    import re
+
+    child = alice.family.children.first()
+    url = reverse("portal:edit_child", args=[child.pk, "donnees-sanitaires"])
+    shown = re.search(r'name="shown" value="([^"]+)"', alice_client.get(url).content.decode()).group(1)
+    HealthRecord.objects.filter(child=child).update(allergies="Gluten")
+    health = HealthRecord.objects.get(child=child)
+    alice_client.post(url, {"doctor_name": health.doctor_name, "doctor_phone": health.doctor_phone,
+                            "allergies": "Kiwi", "shown": shown})
+    change = ChangeRequest.objects.get()
+    with pytest.raises(services.ConflictError):
+        services.approve(change.pk, staff=staff)
+    assert HealthRecord.objects.get(child=child).allergies == "Gluten"
+
+
+def test_a_forged_shown_token_counts_for_nothing(alice, alice_client):
+    child = alice.family.children.first()
+    url = reverse("portal:edit_child", args=[child.pk, "donnees-sanitaires"])
+    health = HealthRecord.objects.get(child=child)
+    alice_client.post(url, {"doctor_name": "Dr Nouveau", "doctor_phone": health.doctor_phone,
+                            "allergies": health.allergies, "shown": "forged:token"})
+    change = ChangeRequest.objects.get()
+    assert change.type.changed_fields(change) == ["doctor_name"]
+
+
+def test_refusing_a_request_of_an_archived_household_says_why(alice, staff, staff_client):
+    child = alice.family.children.first()
+    change = health_request(alice, child, allergies="Kiwi")
+    type(alice.family).objects.filter(pk=alice.family.pk).update(archived_at="2026-11-30T10:00:00Z")
+    response = staff_client.post(reverse("backoffice:request_reject", args=[change.pk]), {"reason": "Parti"})
+    assert response.status_code == 200 and "archivé" in response.content.decode()

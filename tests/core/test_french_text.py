@@ -40,3 +40,13 @@ def test_table_cells_do_not_break_words_anywhere_on_wide_screens():
     assert "break-all" not in css
     wide = css.split("@media (max-width: 40rem)")[0]
     assert "td, dd { overflow-wrap: anywhere" not in wide and "td { overflow-wrap: anywhere" not in wide
+
+
+def test_what_is_missing_from_a_record_elides_before_a_vowel(db):
+    from enfance.families import categories
+    from tests.factories import ChildFactory, FamilyFactory
+
+    family = FamilyFactory()
+    child = ChildFactory(first_name="Inès", family=family)
+    missing = categories.missing_items(family, [child])
+    assert "la photo d'Inès" in missing and "les données sanitaires d'Inès" in missing

@@ -108,6 +108,9 @@ def reject(request, request_id):
     except services.NotPending as exc:
         messages.warning(request, exc.message)
         return redirect("backoffice:request", change.pk)
+    except services.RequestError as exc:
+        form.add_error(None, exc.message)
+        return render(request, "backoffice/requests/review.html", _review_context(change, reject_form=form))
     messages.success(request, _("Demande n° %(id)s refusée : la famille est prévenue.") % {"id": change.pk})
     return redirect(_next_pending_url(change))
 

@@ -30,7 +30,6 @@ class Migration(migrations.Migration):
             model_name="changerequest", name="request_type",
             field=models.CharField(db_index=True, max_length=40, verbose_name="type de demande"),
         ),
-        migrations.RemoveField(model_name="changerequest", name="file"),
         migrations.RemoveField(model_name="changerequest", name="proposed_display"),
         migrations.AddField(
             model_name="changerequest", name="conflict_key",
