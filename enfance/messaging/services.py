@@ -9,11 +9,13 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.core import attachments as files
-from enfance.families.models import Family
+from enfance.core.db import fold, folded
+from enfance.families.models import ChildLink, Family
 
 from . import notifications
 from .models import Broadcast, Message, Thread, ThreadRead
@@ -125,8 +127,11 @@ def _notify_message(thread, message):
 
 
 def start_by_commune(*, family, staff, subject, topic, body, uploads=()):
-    """A message from the commune to one household."""
+    """A message from the commune to one household (an archived one receives none, as for a reply)."""
     with transaction.atomic():
+        # Locked: archiving at the same moment ends either before this message or after it.
+        if Family.objects.select_for_update(no_key=True).get(pk=family.pk).archived_at is not None:
+            raise MessagingError(_("Ce foyer est archivé : il ne peut plus recevoir de message."))
         now = timezone.now()
         thread = Thread.objects.create(family=family, subject=subject.strip(), topic=topic, origin=Origin.COMMUNE,
                                        state=State.ANSWERED, created_by=staff, assigned_to=staff,
@@ -194,12 +199,14 @@ def audience_families(audience, *, school="", school_class=""):
 
     Shared custody: a child's school reaches both of its households."""
     families = Family.objects.filter(archived_at__isnull=True, dossier_received_on__isnull=False)
-    if audience == Broadcast.Audience.SCHOOL:
-        families = families.filter(child_links__child__school__iexact=school.strip())
-    elif audience == Broadcast.Audience.CLASS:
-        families = families.filter(child_links__child__school__iexact=school.strip(),
-                                   child_links__child__school_class__iexact=school_class.strip())
-    return families.distinct()
+    if audience in (Broadcast.Audience.SCHOOL, Broadcast.Audience.CLASS):
+        # Typed by staff, compared without accents or case on both databases (SQLite's iexact knows ASCII
+        # only): "ecole jean moulin" is the school a record spells "École Jean Moulin".
+        links = ChildLink.objects.filter(Exact(folded("child__school"), fold(school.strip())))
+        if audience == Broadcast.Audience.CLASS:
+            links = links.filter(Exact(folded("child__school_class"), fold(school_class.strip())))
+        families = families.filter(pk__in=links.values("family_id"))
+    return families
 
 
 def preview(audience, *, school="", school_class=""):
