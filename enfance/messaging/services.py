@@ -186,6 +186,8 @@ def close(thread_id):
 def reopen(thread_id):
     with transaction.atomic():
         thread = _locked(thread_id)
+        if thread.origin == Origin.DECISION:
+            raise MessagingError(_("Un avis de décision reste clos : la famille ne peut pas y répondre."))
         if thread.is_closed:
             thread.state, thread.closed_at = State.WAITING, None
             thread.save(update_fields=["state", "closed_at"])
@@ -220,15 +222,29 @@ def preview(audience, *, school="", school_class=""):
 
 
 def create_broadcast(*, staff, subject, body, topic, audience, school="", school_class=""):
-    """Saved now, sent by the task worker off the request path (see tasks.py)."""
+    """Saved now, sent by the task worker off the request path (see tasks.py).
+
+    The same broadcast confirmed twice by its author within a few minutes (a double click, the page sent
+    again) is sent once: the second call returns the first."""
+    from django.contrib.auth import get_user_model
+
     from .tasks import send_broadcast
 
+    fields = {"subject": subject.strip(), "body": body.strip(), "topic": topic, "audience": audience,
+              "school": school.strip(), "school_class": school_class.strip(), "created_by": staff}
     with transaction.atomic():
-        broadcast = Broadcast.objects.create(subject=subject.strip(), body=body.strip(), topic=topic,
-                                             audience=audience, school=school.strip(),
-                                             school_class=school_class.strip(), created_by=staff)
+        # The author's row serialises their confirmations, so that two at once do not both find nothing.
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=staff.pk).first()
+        recent = timezone.now() - REPEAT_WINDOW
+        existing = Broadcast.objects.filter(**fields, created_at__gte=recent).order_by("-created_at").first()
+        if existing is not None:
+            return existing
+        broadcast = Broadcast.objects.create(**fields)
         transaction.on_commit(lambda: send_broadcast.enqueue(broadcast.pk))
     return broadcast
+
+
+REPEAT_WINDOW = datetime.timedelta(minutes=10)
 
 
 BATCH = 200

@@ -285,6 +285,17 @@ def test_assign_close_and_reopen(staff_client, staff, alice):
     assert thread.state == Thread.State.WAITING and thread.closed_at is None
 
 
+def test_a_decision_notice_is_not_reopened(staff_client, alice):
+    notice = Thread.objects.create(family=alice.family, subject="Demande n° 3 : validée", origin="decision",
+                                   state="closed", closed_at=timezone.now(), last_message_at=timezone.now())
+    page = staff_client.get(reverse("backoffice:message_thread", args=[notice.pk])).content.decode()
+    assert "Rouvrir la conversation" not in page
+    response = staff_client.post(reverse("backoffice:message_reopen", args=[notice.pk]), follow=True)
+    assert "Un avis de décision reste clos" in response.content.decode()
+    notice.refresh_from_db()
+    assert notice.state == Thread.State.CLOSED
+
+
 def test_an_attachment_of_another_conversation_answers_404(staff_client, alice, bob):
     mine = _ask(alice, uploads=[_pdf("alice.pdf")])
     other = _ask(bob, uploads=[_pdf("bob.pdf")])
@@ -414,6 +425,20 @@ def test_a_broadcast_to_a_school_reaches_each_household_once(staff_client, schoo
     assert not Thread.objects.filter(family=school_world["petit"]).exists()
     page = staff_client.get(reverse("backoffice:broadcasts")).content.decode()
     assert "Sortie au musée" in page and "Envoyé" in page
+
+
+def test_a_broadcast_confirmed_twice_is_sent_once(staff_client, school_world, django_capture_on_commit_callbacks):
+    for _ in range(2):  # a double click on "Envoyer", or the confirmation page sent again
+        with django_capture_on_commit_callbacks(execute=True):
+            response = staff_client.post(reverse("backoffice:broadcast_new"),
+                                         {**_broadcast_data(), "etape": "envoyer"})
+        assert response.status_code == 302
+    assert Broadcast.objects.count() == 1
+    assert Thread.objects.filter(family=school_world["roux"]).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("backoffice:broadcast_new"),
+                          {**_broadcast_data(body="Un autre message."), "etape": "envoyer"})
+    assert Broadcast.objects.count() == 2
 
 
 def test_a_broadcast_reaching_nobody_is_refused_with_a_message(staff_client, school_world):

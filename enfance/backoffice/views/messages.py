@@ -122,8 +122,12 @@ def close(request, thread_id):
 @staff_required(edit=True)
 def reopen(request, thread_id):
     conversation = message_queries.thread_for_staff(thread_id)
-    services.reopen(conversation.pk)
-    messages.success(request, _("Conversation rouverte : elle attend la mairie."))
+    try:
+        services.reopen(conversation.pk)
+    except services.MessagingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Conversation rouverte : elle attend la mairie."))
     return redirect("backoffice:message_thread", conversation.pk)
 
 
