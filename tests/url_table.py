@@ -239,6 +239,20 @@ def _message_attachment(s):
     return {"thread_id": s.thread.pk, "attachment_id": attachments.of(message).first().pk}
 
 
+def _topic(s):
+    from enfance.messaging.models import Topic
+
+    topic, _ = Topic.objects.get_or_create(name="Thème de la matrice")
+    return {"topic_id": topic.pk}
+
+
+def _answer_template(s):
+    from enfance.messaging.models import AnswerTemplate
+
+    template, _ = AnswerTemplate.objects.get_or_create(title="Réponse de la matrice", defaults={"body": "Bonjour."})
+    return {"template_id": template.pk}
+
+
 def _activation_token(s):
     from enfance.accounts.tokens import activation_token
 
@@ -353,6 +367,22 @@ TABLE = {
     "backoffice:staff_close": Route(STAFF, kwargs=_colleague, role=ADMIN),
     "backoffice:outbox": Route(STAFF, role=ADMIN),
     "backoffice:outbox_retry": Route(STAFF, kwargs=_outbox_email, role=ADMIN, post_only=True, ok=302),
+    # the staff's side of messages: agents and administrators, never leaders
+    "backoffice:messages": Route(STAFF, role=AGENT),
+    "backoffice:message_thread": Route(STAFF, kwargs=_thread, role=AGENT),
+    "backoffice:message_assign": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True),  # no choice: the form again
+    "backoffice:message_close": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True, ok=302),
+    "backoffice:message_reopen": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True, ok=302),
+    "backoffice:message_attachment": Route(STAFF, kwargs=_message_attachment, role=AGENT),
+    "backoffice:message_new": Route(STAFF, kwargs=_family, role=AGENT),
+    "backoffice:broadcasts": Route(STAFF, role=AGENT),
+    "backoffice:broadcast_new": Route(STAFF, role=AGENT),
+    "backoffice:topics": Route(STAFF, role=ADMIN),
+    "backoffice:topics_new": Route(STAFF, role=ADMIN),
+    "backoffice:topics_edit": Route(STAFF, kwargs=_topic, role=ADMIN),
+    "backoffice:answer_templates": Route(STAFF, role=ADMIN),
+    "backoffice:answer_templates_new": Route(STAFF, role=ADMIN),
+    "backoffice:answer_templates_edit": Route(STAFF, kwargs=_answer_template, role=ADMIN),
 }
 
 POST_ONLY = frozenset(name for name, route in TABLE.items() if route.post_only)

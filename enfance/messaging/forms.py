@@ -75,7 +75,7 @@ class ReplyForm(forms.Form):
 
 class StaffReplyForm(forms.Form):
     template = forms.ModelChoiceField(label=_("Réponse type (facultatif)"), required=False,
-                                      queryset=AnswerTemplate.objects.none(),
+                                      queryset=AnswerTemplate.objects.none(), empty_label=_("(aucune)"),
                                       help_text=_("Sans JavaScript : choisissez-la puis « Insérer la réponse type »."))
     body = BodyField(label=_("Réponse à la famille"), required=False)
     internal = forms.BooleanField(label=_("Note interne (jamais visible par la famille)"), required=False)

@@ -9,12 +9,13 @@ import datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.core import attachments as files
-from enfance.core.db import Fold, fold
-from enfance.families.models import Child, Family
+from enfance.core.db import fold, folded
+from enfance.families.models import ChildLink, Family
 
 from . import notifications
 from .models import Broadcast, Message, Thread, ThreadRead
@@ -126,8 +127,11 @@ def _notify_message(thread, message):
 
 
 def start_by_commune(*, family, staff, subject, topic, body, uploads=()):
-    """A message from the commune to one household."""
+    """A message from the commune to one household (an archived one receives none, as for a reply)."""
     with transaction.atomic():
+        # Locked: archiving at the same moment ends either before this message or after it.
+        if Family.objects.select_for_update(no_key=True).get(pk=family.pk).archived_at is not None:
+            raise MessagingError(_("Ce foyer est archivé : il ne peut plus recevoir de message."))
         now = timezone.now()
         thread = Thread.objects.create(family=family, subject=subject.strip(), topic=topic, origin=Origin.COMMUNE,
                                        state=State.ANSWERED, created_by=staff, assigned_to=staff,
@@ -182,6 +186,8 @@ def close(thread_id):
 def reopen(thread_id):
     with transaction.atomic():
         thread = _locked(thread_id)
+        if thread.origin == Origin.DECISION:
+            raise MessagingError(_("Un avis de décision reste clos : la famille ne peut pas y répondre."))
         if thread.is_closed:
             thread.state, thread.closed_at = State.WAITING, None
             thread.save(update_fields=["state", "closed_at"])
@@ -196,13 +202,13 @@ def audience_families(audience, *, school="", school_class=""):
     Shared custody: a child's school reaches both of its households."""
     families = Family.objects.filter(archived_at__isnull=True, dossier_received_on__isnull=False)
     if audience in (Broadcast.Audience.SCHOOL, Broadcast.Audience.CLASS):
-        # "école les pins" is "École Les Pins": accents and case ignored on both databases.
-        children = Child.objects.annotate(school_folded=Fold("school")).filter(school_folded=fold(school.strip()))
+        # Typed by staff, compared without accents or case on both databases (SQLite's iexact knows ASCII
+        # only): "ecole jean moulin" is the school a record spells "École Jean Moulin".
+        links = ChildLink.objects.filter(Exact(folded("child__school"), fold(school.strip())))
         if audience == Broadcast.Audience.CLASS:
-            children = children.annotate(class_folded=Fold("school_class")).filter(
-                class_folded=fold(school_class.strip()))
-        families = families.filter(child_links__child__in=children.values("pk"))
-    return families.distinct()
+            links = links.filter(Exact(folded("child__school_class"), fold(school_class.strip())))
+        families = families.filter(pk__in=links.values("family_id"))
+    return families
 
 
 def preview(audience, *, school="", school_class=""):
@@ -216,15 +222,29 @@ def preview(audience, *, school="", school_class=""):
 
 
 def create_broadcast(*, staff, subject, body, topic, audience, school="", school_class=""):
-    """Saved now, sent by the task worker off the request path (see tasks.py)."""
+    """Saved now, sent by the task worker off the request path (see tasks.py).
+
+    The same broadcast confirmed twice by its author within a few minutes (a double click, the page sent
+    again) is sent once: the second call returns the first."""
+    from django.contrib.auth import get_user_model
+
     from .tasks import send_broadcast
 
+    fields = {"subject": subject.strip(), "body": body.strip(), "topic": topic, "audience": audience,
+              "school": school.strip(), "school_class": school_class.strip(), "created_by": staff}
     with transaction.atomic():
-        broadcast = Broadcast.objects.create(subject=subject.strip(), body=body.strip(), topic=topic,
-                                             audience=audience, school=school.strip(),
-                                             school_class=school_class.strip(), created_by=staff)
+        # The author's row serialises their confirmations, so that two at once do not both find nothing.
+        get_user_model().objects.select_for_update(no_key=True).filter(pk=staff.pk).first()
+        recent = timezone.now() - REPEAT_WINDOW
+        existing = Broadcast.objects.filter(**fields, created_at__gte=recent).order_by("-created_at").first()
+        if existing is not None:
+            return existing
+        broadcast = Broadcast.objects.create(**fields)
         transaction.on_commit(lambda: send_broadcast.enqueue(broadcast.pk))
     return broadcast
+
+
+REPEAT_WINDOW = datetime.timedelta(minutes=10)
 
 
 BATCH = 200
