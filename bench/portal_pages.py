@@ -186,6 +186,10 @@ def share_of_floor(rate, floor_rate):
     return f"{100 * rate / floor_rate:.0f} %"
 
 
+def load_average():
+    return os.getloadavg()[0]
+
+
 def summary_lines(medians, rate, clients, floor):
     """The two headline lines: the median of the page medians and the throughput, against the floor if any.
 
@@ -403,6 +407,7 @@ FLOOR_PAGE = "/portail/"
 def measure_floor(args, env, household, others, log_path):
     """The floor's page measured as the portal's pages are: {median, p95, errors, rate, ...} in seconds."""
     port = free_port()
+    load_before = load_average()
     proc = start_server("floor.wsgi", ROOT / "bench", floor_env(env), args.workers, port, log_path)
     try:
         session = Session(port)
@@ -412,7 +417,9 @@ def measure_floor(args, env, household, others, log_path):
                                                               lambda _session: [FLOOR_PAGE])
     finally:
         stop_server(proc)
-    return {"median": median, "p95": p95, "errors": errors, "rate": count / elapsed, "count": count,
+    # The two servers run one after the other: a neighbour busy during one phase only skews the ratios,
+    # and the load average at both ends of each phase is what shows it.
+    return {"load": (load_before, load_average()), "median": median, "p95": p95, "errors": errors, "rate": count / elapsed, "count": count,
             "load_errors": load_errors, "elapsed": elapsed, "load_median": statistics.median(times),
             "load_p95": percentile(times, 0.95)}
 
@@ -457,7 +464,9 @@ def main():
                   + (f" ({floor['errors']} erreurs)" if floor["errors"] else ""))
             print(f"  débit, {len(others)} clients, {floor['elapsed']:.1f} s : {floor['rate']:.0f} requêtes/s "
                   f"({floor['count']} requêtes, {floor['load_errors']} erreurs) ; latence médiane "
-                  f"{ms(floor['load_median']).strip()} ms, p95 {ms(floor['load_p95']).strip()} ms\n")
+                  f"{ms(floor['load_median']).strip()} ms, p95 {ms(floor['load_p95']).strip()} ms")
+            print(f"  charge de la machine : {floor['load'][0]:.1f} au début, {floor['load'][1]:.1f} à la fin\n")
+        portal_load = load_average()
         proc = start_server("enfance.wsgi", ROOT, env, args.workers, port, log_path)
         print(f"gunicorn : {args.workers} workers sync, DEBUG off, http://{HOST}:{port}/ (cache : {cache})")
 
@@ -497,7 +506,8 @@ def main():
               f"{rate:.0f} requêtes/s ({count} requêtes, {errors} erreurs) ; "
               f"latence médiane {ms(statistics.median(times)).strip()} ms, p95 {ms(percentile(times, 0.95)).strip()} ms")
         print(f"  (le client lui-même a pris {client_cpu:.1f} s de CPU pendant ces {elapsed:.1f} s, "
-              f"sur {os.cpu_count()} cœurs ; charge de la machine : {os.getloadavg()[0]:.1f})\n")
+              f"sur {os.cpu_count()} cœurs ; charge de la machine : {portal_load:.1f} au début, "
+              f"{load_average():.1f} à la fin)\n")
         for line in summary_lines(medians, rate, len(others), floor):
             print(line)
     except BaseException:
