@@ -76,7 +76,8 @@ class ReplyForm(forms.Form):
 class StaffReplyForm(forms.Form):
     template = forms.ModelChoiceField(label=_("Réponse type (facultatif)"), required=False,
                                       queryset=AnswerTemplate.objects.none(), empty_label=_("(aucune)"),
-                                      help_text=_("Sans JavaScript : choisissez-la puis « Insérer la réponse type »."))
+                                      help_text=_("Choisissez une réponse type puis « Insérer la réponse type » : son texte "
+                                                  "s'ajoute à votre réponse, que vous pouvez encore modifier."))
     body = BodyField(label=_("Réponse à la famille"), required=False)
     internal = forms.BooleanField(label=_("Note interne (jamais visible par la famille)"), required=False)
     files = AttachmentsField()
@@ -97,6 +98,11 @@ class BroadcastForm(forms.ModelForm):
         model = Broadcast
         fields = ["audience", "school", "school_class", "topic", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8}), "audience": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio buttons: no blank "---------" choice, nothing ticked until staff choose.
+        self.fields["audience"].choices = Broadcast.Audience.choices
 
     def clean(self):
         data = super().clean()

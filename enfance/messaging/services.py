@@ -189,7 +189,10 @@ def reopen(thread_id):
         if thread.origin == Origin.DECISION:
             raise MessagingError(_("Un avis de décision reste clos : la famille ne peut pas y répondre."))
         if thread.is_closed:
-            thread.state, thread.closed_at = State.WAITING, None
+            # Back to where it was: answered when the commune wrote last, else waiting for it.
+            last = thread.messages.filter(internal=False).order_by("-created_at", "-id").first()
+            thread.state = State.ANSWERED if last is None or last.from_commune else State.WAITING
+            thread.closed_at = None
             thread.save(update_fields=["state", "closed_at"])
     return thread
 

@@ -242,3 +242,20 @@ def test_the_demo_commune_has_conversations_in_use(db):
     assert services.unread_count(benali.family_id, benali) >= 1
     assert Broadcast.objects.filter(state=Broadcast.State.SENT, households_count__gte=2).exists()
     assert AnswerTemplate.objects.count() >= 3 and Topic.objects.count() >= 5
+
+
+def test_a_reopened_conversation_returns_to_where_it_was(alice, staff):
+    thread = services.start_by_family(family=alice.family, user=alice, subject="Question", topic=None, body="?")
+    services.reply_by_staff(thread.pk, staff=staff, body="Réponse")
+    services.close(thread.pk)
+    assert services.reopen(thread.pk).state == Thread.State.ANSWERED  # the commune wrote last
+    services.reply_by_family(thread.pk, family=alice.family, user=alice, body="Merci, encore une chose")
+    services.close(thread.pk)
+    assert services.reopen(thread.pk).state == Thread.State.WAITING
+
+
+def test_the_broadcast_form_has_no_blank_audience(staff):
+    from enfance.messaging.forms import BroadcastForm
+
+    form = BroadcastForm()
+    assert [value for value, _label in form.fields["audience"].choices] == ["all", "school", "class"]
