@@ -17,6 +17,11 @@ enfance_bench PostgreSQL database), this script:
    pages, and prints the requests per second;
 6. stops gunicorn.
 
+Before that (unless --no-floor) it serves the floor, bench/floor/ (a bare Django project: a login, one
+query, a 30-line template), with the same gunicorn, database and cache, measures its page the same way,
+stops it, and prints every portal figure also as a ratio to the floor's. The two servers never run at
+the same time: they would share the cores.
+
 Only the Python standard library talks HTTP (http.client, one connection per
 request as gunicorn's sync workers close it anyway). Everything stays on
 127.0.0.1 and every loop is bounded. See bench/README.md.
@@ -167,6 +172,39 @@ def ms(seconds):
     return f"{seconds * 1000:7.1f}"
 
 
+def times_floor(value, floor):
+    """How many times the floor's figure a portal figure is: "3.0 ×"; blank without a floor."""
+    if not floor or value is None:
+        return ""
+    return f"{value / floor:.1f} ×"
+
+
+def share_of_floor(rate, floor_rate):
+    """A throughput as a share of the floor's: "36 %"; blank without a floor."""
+    if not floor_rate or rate is None:
+        return ""
+    return f"{100 * rate / floor_rate:.0f} %"
+
+
+def load_average():
+    return os.getloadavg()[0]
+
+
+def summary_lines(medians, rate, clients, floor):
+    """The two headline lines: the median of the page medians and the throughput, against the floor if any.
+
+    medians and floor["median"] in seconds; rate and floor["rate"] in requests per second.
+    """
+    median = statistics.median(medians)
+    lines = [f"Médiane des médianes : {median * 1000:.1f} ms"]
+    if floor:
+        lines[0] += f" = {times_floor(median, floor['median'])} le plancher ({floor['median'] * 1000:.1f} ms)"
+    lines.append(f"Débit à {clients} clients : {rate:.0f} requêtes/s")
+    if floor:
+        lines[1] += f" = {share_of_floor(rate, floor['rate'])} de celui du plancher ({floor['rate']:.0f} requêtes/s)"
+    return lines
+
+
 # --- the server ------------------------------------------------------------------------
 
 
@@ -194,6 +232,37 @@ def server_env(args, var_dir):
 def manage(env, *arguments):
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *arguments], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def start_server(module, chdir, env, workers, port, log_path):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [str(gunicorn), module, "-w", str(workers), "-b", f"{HOST}:{port}", "--chdir", str(chdir)],
+            cwd=chdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_until_up(port, proc)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return proc
+
+
+def stop_server(proc):
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+def floor_env(env):
+    """The portal's environment (database, cache, DEBUG off, secret key, hosts) with the floor's settings."""
+    return {**env, "DJANGO_SETTINGS_MODULE": "floor.settings"}
 
 
 def wait_until_up(port, proc, timeout=60):
@@ -290,13 +359,13 @@ def measure_pages(session, pages, warmup, requests):
     return results
 
 
-def throughput(port, logins, password, duration, max_pages, all_pages):
+def throughput(port, logins, password, duration, pages_of):
+    """pages_of(session) -> the paths that logged-in client goes round."""
     sessions = []
     for household in logins:
         session = Session(port)
         session.login(household["username"], password)
-        pages, _skipped, _more = crawl(session, max_pages)
-        sessions.append((session, pages if all_pages else one_per_pattern(pages)))
+        sessions.append((session, pages_of(session)))
     barrier = threading.Barrier(len(sessions) + 1)
     results = [None] * len(sessions)
 
@@ -332,6 +401,29 @@ def throughput(port, logins, password, duration, max_pages, all_pages):
     return len(times), errors, elapsed, times, client_cpu
 
 
+FLOOR_PAGE = "/portail/"
+
+
+def measure_floor(args, env, household, others, log_path):
+    """The floor's page measured as the portal's pages are: {median, p95, errors, rate, ...} in seconds."""
+    port = free_port()
+    load_before = load_average()
+    proc = start_server("floor.wsgi", ROOT / "bench", floor_env(env), args.workers, port, log_path)
+    try:
+        session = Session(port)
+        session.login(household["username"], args.password)
+        [(_path, median, p95, errors)] = measure_pages(session, [FLOOR_PAGE], args.warmup, args.requests)
+        count, load_errors, elapsed, times, _cpu = throughput(port, others, args.password, args.duration,
+                                                              lambda _session: [FLOOR_PAGE])
+    finally:
+        stop_server(proc)
+    # The two servers run one after the other: a neighbour busy during one phase only skews the ratios,
+    # and the load average at both ends of each phase is what shows it.
+    return {"load": (load_before, load_average()), "median": median, "p95": p95, "errors": errors, "rate": count / elapsed, "count": count,
+            "load_errors": load_errors, "elapsed": elapsed, "load_median": statistics.median(times),
+            "load_p95": percentile(times, 0.95)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
@@ -344,6 +436,7 @@ def main():
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of the concurrent run")
     parser.add_argument("--max-pages", type=int, default=200, help="at most this many pages crawled per household")
     parser.add_argument("--all-pages", action="store_true", help="measure every crawled page, not one per pattern")
+    parser.add_argument("--no-floor", action="store_true", help="do not measure the floor (bench/floor/) first")
     args = parser.parse_args()
     for name in ("requests", "clients", "workers", "max_pages"):
         if getattr(args, name) < 1:
@@ -360,15 +453,22 @@ def main():
         if not env.get("REDIS_URL"):
             manage(env, "createcachetable")
         household, others = pick_households(env, args.clients, args.children)
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(gunicorn), "enfance.wsgi", "-w", str(args.workers), "-b", f"{HOST}:{port}", "--chdir", str(ROOT)],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        wait_until_up(port, proc)
-        print(f"gunicorn : {args.workers} workers sync, DEBUG off, http://{HOST}:{port}/ "
-              f"(cache : {'Redis' if env.get('REDIS_URL') else 'base de données'})")
+        cache = "Redis" if env.get("REDIS_URL") else "base de données"
+        floor = None
+        if not args.no_floor:
+            floor = measure_floor(args, env, household, others, log_path)
+            print(f"Plancher (bench/floor : Django seul, connexion, 1 requête SQL, gabarit de 30 lignes ; "
+                  f"gunicorn {args.workers} workers, cache : {cache}), foyer {household['username']} :")
+            print(f"  {FLOOR_PAGE} : médiane {ms(floor['median']).strip()} ms, p95 {ms(floor['p95']).strip()} ms "
+                  f"sur {args.requests} requêtes séquentielles"
+                  + (f" ({floor['errors']} erreurs)" if floor["errors"] else ""))
+            print(f"  débit, {len(others)} clients, {floor['elapsed']:.1f} s : {floor['rate']:.0f} requêtes/s "
+                  f"({floor['count']} requêtes, {floor['load_errors']} erreurs) ; latence médiane "
+                  f"{ms(floor['load_median']).strip()} ms, p95 {ms(floor['load_p95']).strip()} ms")
+            print(f"  charge de la machine : {floor['load'][0]:.1f} au début, {floor['load'][1]:.1f} à la fin\n")
+        portal_load = load_average()
+        proc = start_server("enfance.wsgi", ROOT, env, args.workers, port, log_path)
+        print(f"gunicorn : {args.workers} workers sync, DEBUG off, http://{HOST}:{port}/ (cache : {cache})")
 
         session = Session(port)
         session.login(household["username"], args.password)
@@ -385,21 +485,31 @@ def main():
 
         queries = query_counts(household["username"], measured)
         results = measure_pages(session, measured, args.warmup, args.requests)
-        print(f"\nLatence, {args.requests} requêtes séquentielles par page après {args.warmup} tours de chauffe (ms) :")
-        print(f"  {'médiane':>7}  {'p95':>7}  {'SQL':>4}  page")
+        print(f"\nLatence, {args.requests} requêtes séquentielles par page après {args.warmup} tours de chauffe (ms"
+              + (", et en combien de fois celle du plancher" if floor else "") + ") :")
+        print(f"  {'médiane':>7} {'':>7}  {'p95':>7} {'':>7}  {'SQL':>4}  page")
         for path, median, p95, errors in results:
-            print(f"  {ms(median)}  {ms(p95)}  {queries.get(path) or '?':>4}  {path}"
+            print(f"  {ms(median)} {times_floor(median, floor and floor['median']):>7}  "
+                  f"{ms(p95)} {times_floor(p95, floor and floor['p95']):>7}  {queries.get(path) or '?':>4}  {path}"
                   + (f"  ({errors} erreurs)" if errors else ""))
         medians = [r[1] for r in results]
-        print(f"  {ms(statistics.median(medians))}  {'':>7}        médiane des médianes ; la plus lente : {ms(max(medians)).strip()}")
+        print(f"  la plus lente : {ms(max(medians)).strip()} ms")
 
-        count, errors, elapsed, times, client_cpu = throughput(port, others, args.password, args.duration, args.max_pages,
-                                                   args.all_pages)
+        def crawled_pages(client_session):
+            pages, _skipped, _more = crawl(client_session, args.max_pages)
+            return pages if args.all_pages else one_per_pattern(pages)
+
+        count, errors, elapsed, times, client_cpu = throughput(port, others, args.password, args.duration,
+                                                               crawled_pages)
+        rate = count / elapsed
         print(f"\nDébit : {len(others)} clients connectés en parallèle (chacun son foyer), {elapsed:.1f} s : "
-              f"{count / elapsed:.0f} requêtes/s ({count} requêtes, {errors} erreurs) ; "
+              f"{rate:.0f} requêtes/s ({count} requêtes, {errors} erreurs) ; "
               f"latence médiane {ms(statistics.median(times)).strip()} ms, p95 {ms(percentile(times, 0.95)).strip()} ms")
         print(f"  (le client lui-même a pris {client_cpu:.1f} s de CPU pendant ces {elapsed:.1f} s, "
-              f"sur {os.cpu_count()} cœurs ; charge de la machine : {os.getloadavg()[0]:.1f})")
+              f"sur {os.cpu_count()} cœurs ; charge de la machine : {portal_load:.1f} au début, "
+              f"{load_average():.1f} à la fin)\n")
+        for line in summary_lines(medians, rate, len(others), floor):
+            print(line)
     except BaseException:
         if log_path.exists():
             tail = log_path.read_text(errors="replace").splitlines()[-30:]
@@ -407,13 +517,7 @@ def main():
                 print("--- fin du journal de gunicorn ---\n" + "\n".join(tail), file=sys.stderr)
         raise
     finally:
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop_server(proc)
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -146,12 +146,22 @@ def test_staff_forms_resist_hostile_values(client, admin_user, alice, bob):
                                  target_id=alice.family.tax_info.pk)
     _application()
     ServiceRules.objects.create(school_year=2026, title="Conditions", text="Texte")
+    from enfance.messaging import services as messaging
+    from enfance.messaging.models import AnswerTemplate, Topic
+
+    thread = messaging.start_by_family(family=alice.family, user=alice, subject="Question", body="Bonjour",
+                                       topic=Topic.objects.first())
+    AnswerTemplate.objects.create(title="Accusé de réception", body="Nous avons bien reçu votre message.")
     client.force_login(admin_user)
     pages = crawl(client, ["/gestion/", f"/gestion/familles/{alice.family.pk}/", "/gestion/demandes/",
-                           "/gestion/demandes/pre-inscriptions/", "/gestion/conditions/", "/gestion/agents/"])
+                           "/gestion/demandes/pre-inscriptions/", "/gestion/conditions/", "/gestion/agents/",
+                           "/gestion/messages/", f"/gestion/messages/{thread.pk}/", "/gestion/messages-groupes/",
+                           "/gestion/reglages/themes/", "/gestion/reglages/reponses-types/"])
     shapes = {re.sub(r"\d+", "N", urlparse(url).path) for url, forms in pages}
     for expected in ("/gestion/demandes/N/", "/gestion/demandes/pre-inscriptions/N/", "/gestion/conditions/N/",
-                     "/gestion/enfants/N/modifier/photo/"):
+                     "/gestion/enfants/N/modifier/photo/", "/gestion/messages/N/", "/gestion/messages/ecrire/N/",
+                     "/gestion/messages-groupes/nouveau/", "/gestion/reglages/themes/nouveau/",
+                     "/gestion/reglages/themes/N/", "/gestion/reglages/reponses-types/N/"):
         assert expected in shapes, expected
     assert submit_all(client, pages) >= 20 * len(HOSTILE)
 

@@ -82,6 +82,14 @@ class Scope:
         return change
 
     @cached_property
+    def thread(self):
+        from enfance.messaging.models import Thread
+
+        thread = Thread.objects.filter(family=self.family, origin="family").order_by("pk").first()
+        assert thread is not None, f"no conversation for {self.family}: call url_table.prepare() first"
+        return thread
+
+    @cached_property
     def application(self):
         """A new household's pending application (not any household's own object: staff only)."""
         from enfance.families.models import NewHouseholdApplication
@@ -213,6 +221,38 @@ def _password_reset_token(s):
     return {"uidb64": _uid(s.login), "token": default_token_generator.make_token(s.login)}
 
 
+def _optout_token(s):
+    from enfance.messaging.notifications import optout_token
+
+    return {"token": optout_token(s.login, "message")}
+
+
+def _thread(s):
+    return {"thread_id": s.thread.pk}
+
+
+def _message_attachment(s):
+    from enfance.core import attachments
+    from enfance.messaging.models import Message
+
+    message = Message.objects.filter(thread=s.thread).order_by("pk").first()
+    return {"thread_id": s.thread.pk, "attachment_id": attachments.of(message).first().pk}
+
+
+def _topic(s):
+    from enfance.messaging.models import Topic
+
+    topic, _ = Topic.objects.get_or_create(name="Thème de la matrice")
+    return {"topic_id": topic.pk}
+
+
+def _answer_template(s):
+    from enfance.messaging.models import AnswerTemplate
+
+    template, _ = AnswerTemplate.objects.get_or_create(title="Réponse de la matrice", defaults={"body": "Bonjour."})
+    return {"template_id": template.pk}
+
+
 def _activation_token(s):
     from enfance.accounts.tokens import activation_token
 
@@ -226,6 +266,7 @@ class Route:
     ok: int = 200  # what the rightful visitor gets (302 for a view that only redirects; POST-only: its POST)
     post_only: bool = False  # refuses GET (405): tested with POST
     role: str = LEADER  # STAFF: the least powerful staff role allowed in
+    marker: bytes = b'name="new_password1"'  # AUTH: what the page shows with a valid token only
     # STAFF pages about one household: a leader reaches only the households of their activities, and
     # gets 404 for the others (the test households are in none).
     household: bool = False
@@ -243,6 +284,7 @@ TABLE = {
     "accounts:password_reset_confirm": Route(AUTH, kwargs=_password_reset_token, ok=302),  # to its set-password URL
     "accounts:password_reset_complete": Route(PUBLIC),
     "accounts:activate": Route(AUTH, kwargs=_activation_token),
+    "public:optout": Route(AUTH, kwargs=_optout_token, marker=b"Ne plus recevoir ces courriels"),  # the signed link at the foot of a notification e-mail
     "accounts:username_reminder": Route(PUBLIC),
     "accounts:username_reminder_done": Route(PUBLIC),
     # public pages (enfance/core/urls.py)
@@ -269,6 +311,12 @@ TABLE = {
     "portal:request": Route(PORTAL_WITH_ID, kwargs=_request),
     "portal:request_cancel": Route(PORTAL_WITH_ID, kwargs=_request, post_only=True, ok=302),
     "portal:request_attachment": Route(PORTAL_WITH_ID, kwargs=_request_attachment),
+    # the inbox
+    "portal:inbox": Route(PORTAL_WITHOUT_ID),
+    "portal:thread_new": Route(PORTAL_WITHOUT_ID),
+    "portal:thread": Route(PORTAL_WITH_ID, kwargs=_thread),
+    "portal:message_attachment": Route(PORTAL_WITH_ID, kwargs=_message_attachment),
+    "portal:preferences": Route(PORTAL_WITHOUT_ID),
     # the service rules: the household accepts the current ones, staff publish them
     "portal:rules": Route(PORTAL_WITHOUT_ID),
     "portal:rules_pdf": Route(PORTAL_WITHOUT_ID),
@@ -319,6 +367,22 @@ TABLE = {
     "backoffice:staff_close": Route(STAFF, kwargs=_colleague, role=ADMIN),
     "backoffice:outbox": Route(STAFF, role=ADMIN),
     "backoffice:outbox_retry": Route(STAFF, kwargs=_outbox_email, role=ADMIN, post_only=True, ok=302),
+    # the staff's side of messages: agents and administrators, never leaders
+    "backoffice:messages": Route(STAFF, role=AGENT),
+    "backoffice:message_thread": Route(STAFF, kwargs=_thread, role=AGENT),
+    "backoffice:message_assign": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True),  # no choice: the form again
+    "backoffice:message_close": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True, ok=302),
+    "backoffice:message_reopen": Route(STAFF, kwargs=_thread, role=AGENT, post_only=True, ok=302),
+    "backoffice:message_attachment": Route(STAFF, kwargs=_message_attachment, role=AGENT),
+    "backoffice:message_new": Route(STAFF, kwargs=_family, role=AGENT),
+    "backoffice:broadcasts": Route(STAFF, role=AGENT),
+    "backoffice:broadcast_new": Route(STAFF, role=AGENT),
+    "backoffice:topics": Route(STAFF, role=ADMIN),
+    "backoffice:topics_new": Route(STAFF, role=ADMIN),
+    "backoffice:topics_edit": Route(STAFF, kwargs=_topic, role=ADMIN),
+    "backoffice:answer_templates": Route(STAFF, role=ADMIN),
+    "backoffice:answer_templates_new": Route(STAFF, role=ADMIN),
+    "backoffice:answer_templates_edit": Route(STAFF, kwargs=_answer_template, role=ADMIN),
 }
 
 POST_ONLY = frozenset(name for name, route in TABLE.items() if route.post_only)
@@ -424,6 +488,13 @@ def prepare(*logins, acknowledge=True):
             removal = request_types.submit_removal(user=login, family=family, category=categories.get("vaccinations"),
                                                    item=last.vaccination, child=last.child)
             services.cancel(removal.pk, family=family, user=login)
+        if not family.threads.exists():
+            from enfance.messaging import services as messaging
+            from enfance.messaging.models import Topic
+
+            messaging.start_by_family(family=family, user=login, subject=f"Question du foyer {family.reference}",
+                                      topic=Topic.objects.first(), body="Bonjour, une question.",
+                                      uploads=[CleanFile(MINIMAL_PDF, "pdf", "question.pdf")])
         result[login] = scopes
     _application_for_tests()
     rules = _rules_for_tests()

@@ -1,12 +1,26 @@
 from django.urls import path
 
-from .views import applications, children, dashboard, families, logins, outbox, records, requests, rules
+from .views import (
+    applications,
+    broadcasts,
+    children,
+    dashboard,
+    families,
+    logins,
+    message_settings,
+    messages,
+    outbox,
+    records,
+    requests,
+    rules,
+)
 
 app_name = "backoffice"
 
 FAMILY = "familles/<int:family_id>/"
 PERSONS = FAMILY + "enfants/<int:child_id>/personnes-autorisees/"
 CHILD = "enfants/<int:child_id>/"
+THREAD = "messages/<int:thread_id>/"
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
@@ -50,6 +64,16 @@ urlpatterns = [
          name="application_approve"),
     path("demandes/pre-inscriptions/<int:application_id>/refuser/", applications.application_reject,
          name="application_reject"),
+    # conversations with households, broadcasts
+    path("messages/", messages.inbox, name="messages"),
+    path("messages/ecrire/<int:family_id>/", messages.message_new, name="message_new"),
+    path(THREAD, messages.thread, name="message_thread"),
+    path(THREAD + "attribuer/", messages.assign, name="message_assign"),
+    path(THREAD + "clore/", messages.close, name="message_close"),
+    path(THREAD + "rouvrir/", messages.reopen, name="message_reopen"),
+    path(THREAD + "pieces/<int:attachment_id>/", messages.message_attachment, name="message_attachment"),
+    path("messages-groupes/", broadcasts.broadcast_list, name="broadcasts"),
+    path("messages-groupes/nouveau/", broadcasts.broadcast_new, name="broadcast_new"),
     # service rules
     path("conditions/", rules.rules_list, name="rules"),
     path("conditions/<int:rules_id>/", rules.rules_detail, name="rules_detail"),
@@ -63,4 +87,11 @@ urlpatterns = [
     path("agents/<int:user_id>/fermer/", logins.staff_close, name="staff_close"),
     path("courriels/", outbox.outbox, name="outbox"),
     path("courriels/<int:email_id>/renvoyer/", outbox.outbox_retry, name="outbox_retry"),
+    path("reglages/themes/", message_settings.topic_list, name="topics"),
+    path("reglages/themes/nouveau/", message_settings.topic_new, name="topics_new"),
+    path("reglages/themes/<int:topic_id>/", message_settings.topic_edit, name="topics_edit"),
+    path("reglages/reponses-types/", message_settings.answer_template_list, name="answer_templates"),
+    path("reglages/reponses-types/nouvelle/", message_settings.answer_template_new, name="answer_templates_new"),
+    path("reglages/reponses-types/<int:template_id>/", message_settings.answer_template_edit,
+         name="answer_templates_edit"),
 ]

@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from enfance.core import attachments as files
 from enfance.core import audit
-from enfance.core.mail import send_templated_email
 from enfance.core.models import AuditEntry
 
 from . import registry
 from .models import CategorySetting, ChangeRequest, RequestLine
+from .signals import request_decided
 
 Kind = ChangeRequest.Kind
 Status = ChangeRequest.Status
@@ -301,7 +301,5 @@ def _after_decision(request, *, approved):
 
 
 def _notify(request):
-    recipients = {request.created_by.email} if request.created_by and request.created_by.email else set()
-    if not recipients:
-        recipients = {g.email for g in request.family.guardians.all() if g.email}
-    send_templated_email(sorted(recipients), "changes/email/decision.txt", {"request": request})
+    # The inbox and the e-mail (by each login's choice) are messaging's: it listens to this signal.
+    request_decided.send(sender=ChangeRequest, request=request)

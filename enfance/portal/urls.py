@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import change_views, rules_views, views
+from . import change_views, inbox_views, rules_views, views
 
 app_name = "portal"
 
@@ -28,6 +28,12 @@ urlpatterns = [
     path("demandes/<int:request_id>/annuler/", change_views.request_cancel, name="request_cancel"),
     path("demandes/<int:request_id>/pieces/<int:attachment_id>/", change_views.request_attachment,
          name="request_attachment"),
+    path("messagerie/", inbox_views.inbox, name="inbox"),
+    path("messagerie/nouveau/", inbox_views.thread_new, name="thread_new"),
+    path("messagerie/<int:thread_id>/", inbox_views.thread, name="thread"),
+    path("messagerie/<int:thread_id>/pieces/<int:attachment_id>/", inbox_views.message_attachment,
+         name="message_attachment"),
+    path("mes-preferences/", inbox_views.preferences, name="preferences"),
     path("conditions/", rules_views.portal_rules, name="rules"),
     path("conditions/pdf/", rules_views.portal_rules_pdf, name="rules_pdf"),
 ]

@@ -4,6 +4,7 @@ import math
 
 from django.conf import settings
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.core import ratelimit
@@ -79,3 +80,25 @@ def apply(request):
 @require_GET
 def apply_done(request):
     return render(request, "public/apply_done.html", {"checklist": applications.DOSSIER_CHECKLIST})
+
+
+@csrf_exempt  # the signed token is the proof; a mail client's one-click POST carries no CSRF token
+@require_http_methods(["GET", "POST"])
+def notification_optout(request, token):
+    """The link at the foot of every notification e-mail: turns that kind off for that login, without logging in.
+
+    GET only shows the choice (mail scanners open links); the button, or the mail client's one-click POST
+    (List-Unsubscribe-Post), turns it off."""
+    from django.contrib.auth import get_user_model
+
+    from enfance.messaging import notifications
+
+    found = notifications.read_optout_token(token)
+    user = get_user_model().objects.filter(pk=found[0], is_active=True).first() if found else None
+    if user is None:
+        return render(request, "public/optout.html", {"invalid": True}, status=404)
+    kind = notifications.KINDS[found[1]]
+    done = request.method == "POST"
+    if done:
+        notifications.set_preference(user, kind.key, False)
+    return render(request, "public/optout.html", {"kind": kind, "done": done, "token": token})

@@ -21,6 +21,8 @@ class Hostile:
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name == "pk":
+            return 1  # inside {% url %}
         return HOSTILE
 
     def __str__(self):
@@ -38,7 +40,8 @@ def email_templates():
 
 
 def hostile_context():
-    names = ("user", "person", "request", "application", "checklist", "email", "domain", "site_name", "protocol")
+    names = ("user", "person", "request", "application", "checklist", "email", "domain", "site_name", "protocol",
+             "thread", "message", "notification", "login")
     return {**{name: Hostile() for name in names}, **URL_SAFE}
 
 

@@ -14,11 +14,12 @@ from enfance.families.forms import GuardianForm, StaffHouseholdForm
 from enfance.families.models import ChildLink
 from enfance.rules import services as rules_services
 
-from .. import audit_display, queries
+from .. import audit_display, message_queries, queries
 from ..forms import ArchiveForm, SearchForm
 from ._common import family_url, refuse_archived_family
 
 AUDIT_ON_PAGE = 30
+THREADS_ON_PAGE = 10
 
 
 @staff_required
@@ -84,6 +85,10 @@ def family_detail(request, family_id):
         "missing": categories.missing_items(family, children),
         "pending_requests": family.change_requests.pending().select_related("child"),
         "rules_status": rules_services.family_status(family),
+        # Leaders do not see conversations; one more than shown tells whether to link to the others.
+        "threads": (message_queries.family_threads(family, THREADS_ON_PAGE + 1) if request.user.can_edit_records
+                    else None),
+        "threads_limit": THREADS_ON_PAGE,
     })
 
 

@@ -43,6 +43,7 @@ from enfance.families.models import (
     TaxInfo,
     Vaccination,
 )
+from enfance.messaging import demo as messaging_demo
 
 SEED = 83440
 
@@ -350,6 +351,7 @@ class Command(BaseCommand):
             family_services.move_reference_counter_past_existing()
             builder.save_photos()
             demo.populate(staff=User.objects.get(username="agent"))
+            messaging_demo.populate(staff=User.objects.get(username="agent"))
         if options["verbosity"] >= 1:
             c = builder.counts
             self.stdout.write(
