@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enfance.accounts.models import User
 from enfance.families.models import Child
-from enfance.messaging.forms import AttachmentsField, BodyField, BroadcastForm
+from enfance.messaging.forms import AttachmentsField, BodyField, BroadcastForm, SubjectField
 from enfance.messaging.models import AnswerTemplate, Thread, Topic
 
 State = Thread.State
@@ -85,8 +85,8 @@ class AssignForm(forms.Form):
 class HouseholdMessageForm(forms.Form):
     """A message from the commune to one household (a new conversation)."""
 
-    subject = forms.CharField(label=_("Objet"), max_length=150,
-                              error_messages={"required": _("Indiquez l'objet du message.")})
+    subject = SubjectField(label=_("Objet"), max_length=150,
+                           error_messages={"required": _("Indiquez l'objet du message.")})
     topic = forms.ModelChoiceField(label=_("Thème"), required=False, queryset=Topic.objects.none(),
                                    empty_label=_("(aucun)"),
                                    error_messages={"invalid_choice": _("Choisissez un thème de la liste.")})

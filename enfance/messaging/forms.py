@@ -54,12 +54,19 @@ class BodyField(forms.CharField):
         super().__init__(**kwargs)
 
 
+class SubjectField(forms.CharField):
+    """One line: a pasted line break would split the e-mail's subject from the rest."""
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
 class NewThreadForm(forms.Form):
     topic = forms.ModelChoiceField(label=_("Thème"), queryset=Topic.objects.none(), empty_label=None,
                                    error_messages={"required": _("Choisissez un thème."),
                                                    "invalid_choice": _("Choisissez un thème de la liste.")})
-    subject = forms.CharField(label=_("Objet"), max_length=150,
-                              error_messages={"required": _("Indiquez l'objet de votre message.")})
+    subject = SubjectField(label=_("Objet"), max_length=150,
+                           error_messages={"required": _("Indiquez l'objet de votre message.")})
     body = BodyField()
     files = AttachmentsField()
 
@@ -98,6 +105,7 @@ class BroadcastForm(forms.ModelForm):
         model = Broadcast
         fields = ["audience", "school", "school_class", "topic", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8}), "audience": forms.RadioSelect}
+        field_classes = {"subject": SubjectField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

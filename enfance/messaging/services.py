@@ -6,8 +6,9 @@ the same transaction as the message: the message is on the portal whatever happe
 """
 
 import datetime
+import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -20,6 +21,7 @@ from enfance.families.models import ChildLink, Family
 from . import notifications
 from .models import Broadcast, Message, Thread, ThreadRead
 
+logger = logging.getLogger(__name__)
 State = Thread.State
 Origin = Thread.Origin
 MAX_ATTACHMENTS = 3
@@ -53,8 +55,13 @@ def threads_for_family(family, user):
 
 
 def mark_read(thread, user, at=None):
-    at = at or timezone.now()
-    ThreadRead.objects.update_or_create(thread=thread, user=user, defaults={"read_at": at})
+    """Read up to `at`: by default the commune's last message of the row as loaded, so that a reply committed
+    while the page was being shown stays unread. Never moves backwards."""
+    at = at or thread.last_commune_message_at or timezone.now()
+    read, created = ThreadRead.objects.get_or_create(thread=thread, user=user, defaults={"read_at": at})
+    if not created and read.read_at < at:
+        read.read_at = at
+        read.save(update_fields=["read_at"])
 
 
 def visible_messages(thread):
@@ -145,6 +152,9 @@ def reply_by_staff(thread_id, *, staff, body, uploads=(), internal=False):
     """A reply the household reads (the conversation is then answered), or an internal note it never sees."""
     with transaction.atomic():
         thread = _locked(thread_id)
+        if thread.origin == Origin.DECISION and not internal:
+            raise MessagingError(_("Un avis de décision ne prend pas de réponse : écrivez au foyer dans une "
+                                   "nouvelle conversation."))
         if thread.family.archived_at is not None and not internal:
             raise MessagingError(_("Ce foyer est archivé : il ne peut plus recevoir de message."))
         message = _add_message(thread, author=staff, body=body, from_commune=True, internal=internal,
@@ -220,7 +230,7 @@ def preview(audience, *, school="", school_class=""):
 
     ids = audience_families(audience, school=school, school_class=school_class).values("pk")
     households = Family.objects.filter(pk__in=ids).count()
-    logins = get_user_model().objects.filter(family_id__in=ids, is_active=True).count()
+    logins = get_user_model().objects.filter(family_id__in=ids, is_active=True).exclude(email="").count()
     return households, logins
 
 
@@ -254,17 +264,25 @@ BATCH = 200
 
 
 def deliver_broadcast(broadcast_id):
-    """Give each household of the audience its conversation; safe to run twice or to resume (one per household)."""
-    with transaction.atomic():
-        broadcast = Broadcast.objects.select_for_update(no_key=True).get(pk=broadcast_id)
-        if broadcast.state == Broadcast.State.SENT:
-            return 0
-        done = Thread.objects.filter(broadcast=broadcast).values("family_id")
-        todo = list(audience_families(broadcast.audience, school=broadcast.school, school_class=broadcast.school_class)
-                    .exclude(pk__in=done).values_list("pk", flat=True))
-    for start in range(0, len(todo), BATCH):
+    """Give each household of the audience its conversation, a batch at a time; the number delivered.
+
+    Each batch holds the broadcast's row lock and works out what is left under it, so that a resumed delivery
+    and the first one (or two overlapping sweeps) share the work instead of colliding: one per household."""
+    skip = connection.features.has_select_for_update_skip_locked
+    delivered = 0
+    while True:
         with transaction.atomic():
-            for family in Family.objects.filter(pk__in=todo[start:start + BATCH]).prefetch_related("logins"):
+            locked = Broadcast.objects.select_for_update(no_key=True, skip_locked=skip).filter(pk=broadcast_id)
+            broadcast = locked.first()
+            if broadcast is None:
+                return delivered  # another worker holds this batch: it carries on
+            if broadcast.state == Broadcast.State.SENT:
+                return delivered
+            done = Thread.objects.filter(broadcast=broadcast).values("family_id")
+            batch = list(audience_families(broadcast.audience, school=broadcast.school,
+                                           school_class=broadcast.school_class)
+                         .exclude(pk__in=done).order_by("pk").values_list("pk", flat=True)[:BATCH])
+            for family in Family.objects.filter(pk__in=batch).prefetch_related("logins"):
                 now = timezone.now()
                 thread = Thread.objects.create(family=family, subject=broadcast.subject, topic=broadcast.topic,
                                                origin=Origin.BROADCAST, state=State.ANSWERED, broadcast=broadcast,
@@ -272,12 +290,12 @@ def deliver_broadcast(broadcast_id):
                 message = _add_message(thread, author=broadcast.created_by, body=broadcast.body, from_commune=True,
                                        at=now)
                 _notify_message(thread, message)
-    with transaction.atomic():
-        broadcast = Broadcast.objects.select_for_update(no_key=True).get(pk=broadcast_id)
-        broadcast.households_count = Thread.objects.filter(broadcast=broadcast).count()
-        broadcast.state, broadcast.sent_at = Broadcast.State.SENT, timezone.now()
-        broadcast.save(update_fields=["households_count", "state", "sent_at"])
-    return len(todo)
+            delivered += len(batch)
+            if len(batch) < BATCH:
+                broadcast.households_count = Thread.objects.filter(broadcast=broadcast).count()
+                broadcast.state, broadcast.sent_at = Broadcast.State.SENT, timezone.now()
+                broadcast.save(update_fields=["households_count", "state", "sent_at"])
+                return delivered
 
 
 def resume_broadcasts():
@@ -293,7 +311,17 @@ def resume_broadcasts():
 # --- the decision on a request, in the inbox -----------------------------------------------------
 
 def on_request_decided(sender, request, **kwargs):
-    """A decision becomes a closed conversation of the household, linked to the request, and its e-mail."""
+    """A decision becomes a closed conversation of the household, linked to the request, and its e-mail.
+
+    In a savepoint: should the notice fail, the decision stands (logged), and "Mes demandes" shows it."""
+    try:
+        with transaction.atomic():
+            _decision_notice(request)
+    except Exception:
+        logger.exception("Decision notice for request %s failed", request.pk)
+
+
+def _decision_notice(request):
     status = request.get_status_display().lower()
     body = _("Votre demande n° %(id)s (%(what)s) a été %(status)s par la mairie.") % {
         "id": request.pk, "what": request.target_label, "status": status}

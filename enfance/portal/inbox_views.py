@@ -46,12 +46,16 @@ def thread_new(request):
 def thread(request, thread_id):
     conversation = _own_thread(request.family, thread_id)
     form = ReplyForm(*bound_data(request))
+    unsent = ""
     if request.method == "POST" and form.is_valid():
         try:
             services.reply_by_family(conversation.pk, family=request.family, user=request.user,
                                      body=form.cleaned_data["body"], uploads=form.cleaned_data["files"])
         except services.MessagingError as exc:
-            form.add_error(None, exc.message)
+            # Closed meanwhile: the text the family typed is shown back, to copy into a new message.
+            messages.error(request, exc.message)
+            unsent = form.cleaned_data["body"]
+            conversation.refresh_from_db()
         else:
             messages.success(request, _("Votre réponse est envoyée à la mairie."))
             return redirect("portal:thread", conversation.pk)
@@ -62,7 +66,7 @@ def thread(request, thread_id):
     for message in shown:
         message.files = files[message.pk]
     return render(request, "portal/thread.html", {
-        "thread": conversation, "messages_list": shown, "form": form, "section": "inbox",
+        "thread": conversation, "messages_list": shown, "form": form, "section": "inbox", "unsent": unsent,
         "can_reply": not conversation.is_closed and conversation.origin != Thread.Origin.DECISION,
     })
 

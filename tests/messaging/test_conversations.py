@@ -259,3 +259,47 @@ def test_the_broadcast_form_has_no_blank_audience(staff):
 
     form = BroadcastForm()
     assert [value for value, _label in form.fields["audience"].choices] == ["all", "school", "class"]
+
+
+def test_a_reply_to_a_conversation_closed_meanwhile_is_shown_back_to_copy(alice, staff):
+    thread = services.start_by_family(family=alice.family, user=alice, subject="Question", topic=None, body="?")
+    client = browser(alice)
+    services.close(thread.pk)  # while the family was typing
+    page = text(client.post(reverse("portal:thread", args=[thread.pk]), {"body": "MON TEXTE LONG"}))
+    assert "Cette conversation est close" in page and "MON TEXTE LONG" in page
+    assert thread.messages.count() == 1
+
+
+def test_a_failing_decision_notice_leaves_the_decision_standing(alice, staff, monkeypatch):
+    def broken(request):
+        raise RuntimeError("template error")
+
+    monkeypatch.setattr(services, "_decision_notice", broken)
+    change = _tax_request(alice)
+    requests.approve(change.pk, staff=staff)
+    change.refresh_from_db()
+    assert change.status == "approved"
+
+
+def test_staff_cannot_answer_a_decision_notice(alice, staff):
+    change = _tax_request(alice)
+    requests.reject(change.pk, staff=staff, reason="Non")
+    notice = Thread.objects.get(change_request=change)
+    with pytest.raises(services.MessagingError):
+        services.reply_by_staff(notice.pk, staff=staff, body="Re")
+
+
+def test_a_subject_keeps_to_one_line(alice):
+    new_thread(browser(alice), subject="Ligne1\r\nFAUX CORPS")
+    assert Thread.objects.get().subject == "Ligne1 FAUX CORPS"
+
+
+def test_reading_marks_up_to_the_message_shown_never_later(alice, staff):
+    import datetime
+
+    thread = services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="Bonjour")
+    shown = Thread.objects.get(pk=thread.pk)
+    later = shown.last_commune_message_at + datetime.timedelta(seconds=5)
+    Thread.objects.filter(pk=thread.pk).update(last_commune_message_at=later)  # a reply committed meanwhile
+    services.mark_read(shown, alice)
+    assert services.unread_count(alice.family_id, alice) == 1
