@@ -9,7 +9,7 @@ from django.core import mail
 
 from enfance.core.models import OutgoingEmail
 from enfance.families.models import ChildLink
-from enfance.messaging.models import Broadcast, Thread
+from enfance.messaging.models import Broadcast, Thread, Topic
 from tests.factories import PASSWORD, make_household
 from tests.url_table import MINIMAL_PDF
 
@@ -31,6 +31,8 @@ def wait_for_outbox(seconds=10):
 
 def test_family_writes_with_a_pdf_staff_reply_family_reads(open_context, alice, staff, tmp_path):
     problems = []
+    # Transactional tests flush the data migrations' rows: the topics are made here.
+    Topic.objects.get_or_create(name="Restauration scolaire")
     pdf = tmp_path / "certificat.pdf"
     pdf.write_bytes(MINIMAL_PDF)
     family = open_context(viewport={"width": 375, "height": 800}).new_page()
