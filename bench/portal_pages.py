@@ -50,6 +50,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/enfance_bench"
 HOST = "127.0.0.1"
+# The measured household has a conversation of at least this many messages, if the commune has one.
+LONG_THREAD = 20
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -138,7 +140,7 @@ def pattern_of(path):
 
 
 def crawl(session, max_pages):
-    """Every HTML page under /portail/ reachable from the home page: [(path, pattern)], skipped [(path, why)]."""
+    """Every HTML page under /portail/ reachable from the home page: [(path, size in bytes)], skipped [(path, why)]."""
     queue, seen, pages, skipped = ["/portail/", "/portail/mes-informations/"], set(), [], []
     while queue and len(seen) < max_pages:
         path = queue.pop(0)
@@ -150,16 +152,20 @@ def crawl(session, max_pages):
         if status != 200 or kind != "text/html":
             skipped.append((path, f"HTTP {status} {kind}"))
             continue
-        pages.append(path)
+        pages.append((path, len(body)))
         queue.extend(p for p in portal_links(path, body.decode("utf-8", "replace"), session.port) if p not in seen)
     return pages, skipped, bool(queue)
 
 
 def one_per_pattern(pages):
+    """The largest page of each URL pattern (the conversation with the most messages, the child with the most
+    records), in the order the crawl first met the pattern."""
     chosen = {}
-    for path in pages:
-        chosen.setdefault(pattern_of(path), path)
-    return list(chosen.values())
+    for path, size in pages:
+        pattern = pattern_of(path)
+        if pattern not in chosen or size > chosen[pattern][1]:
+            chosen[pattern] = (path, size)
+    return [path for path, _size in chosen.values()]
 
 
 def percentile(values, fraction):
@@ -295,6 +301,7 @@ def pick_households(env, count, children):
 
     from enfance.accounts.models import User
     from enfance.families.models import BankAccount, Vaccination
+    from enfance.messaging.models import Thread
 
     base = (User.objects.filter(role="family", is_active=True, username__startswith="gen.",
                                 family__archived_at__isnull=True, family__dossier_received_on__isnull=False)
@@ -308,14 +315,19 @@ def pick_households(env, count, children):
         .annotate(guardians=Count("family__guardians", distinct=True),
                   children=Count("family__child_links", distinct=True),
                   persons=Count("family__authorized_persons", distinct=True),
-                  bank=Exists(BankAccount.objects.filter(family_id=OuterRef("family_id"))))
-        .values("username", "family_id", "guardians", "children", "persons", "bank")
+                  bank=Exists(BankAccount.objects.filter(family_id=OuterRef("family_id"))),
+                  long_thread=Exists(Thread.objects.filter(family_id=OuterRef("family_id"))
+                                     .annotate(n=Count("messages")).filter(n__gte=LONG_THREAD)))
+        .values("username", "family_id", "guardians", "children", "persons", "bank", "long_thread")
     )
-    candidates.sort(key=lambda c: (-min(c["children"], children), -c["guardians"], -c["bank"], -c["persons"],
+    candidates.sort(key=lambda c: (-c["long_thread"], -min(c["children"], children), -c["guardians"], -c["bank"], -c["persons"],
                                    c["username"]))
     chosen = candidates[: count + 1]
     for c in chosen:
         c["vaccinations"] = Vaccination.objects.filter(child__links__family_id=c["family_id"]).count()
+        threads = Thread.objects.filter(family_id=c["family_id"]).annotate(n=Count("messages"))
+        c["threads"] = len(sizes := [t.n for t in threads])
+        c["longest"] = max(sizes, default=0)
     connections.close_all()
     return chosen[0], chosen[1 : count + 1]
 
@@ -473,10 +485,11 @@ def main():
         session = Session(port)
         session.login(household["username"], args.password)
         pages, skipped, truncated = crawl(session, args.max_pages)
-        measured = pages if args.all_pages else one_per_pattern(pages)
+        measured = [p for p, _s in pages] if args.all_pages else one_per_pattern(pages)
         print(f"Foyer {household['username']} : {household['guardians']} responsable(s), "
               f"{household['children']} enfant(s), {household['persons']} personne(s) autorisée(s), "
-              f"{household['vaccinations']} vaccination(s), compte bancaire : {'oui' if household['bank'] else 'non'}")
+              f"{household['vaccinations']} vaccination(s), compte bancaire : {'oui' if household['bank'] else 'non'}, "
+              f"{household['threads']} conversation(s), la plus longue de {household['longest']} messages")
         print(f"Pages du portail trouvées : {len(pages)} ({len(measured)} mesurées, "
               f"{'toutes' if args.all_pages else 'une par motif d’URL'}); ignorées : {len(skipped)}"
               + (" ; exploration tronquée (--max-pages)" if truncated else ""))
@@ -497,7 +510,7 @@ def main():
 
         def crawled_pages(client_session):
             pages, _skipped, _more = crawl(client_session, args.max_pages)
-            return pages if args.all_pages else one_per_pattern(pages)
+            return [p for p, _s in pages] if args.all_pages else one_per_pattern(pages)
 
         count, errors, elapsed, times, client_cpu = throughput(port, others, args.password, args.duration,
                                                                crawled_pages)

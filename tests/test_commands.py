@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from django.urls import reverse
 from schwifty import IBAN
 
@@ -24,6 +25,7 @@ from enfance.families.models import (
     TaxInfo,
     Vaccination,
 )
+from enfance.messaging.models import Broadcast, Message, Thread
 from tests.factories import FamilyFactory
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +198,14 @@ def test_generate_commune(db, client):
     for account in accounts:
         iban = IBAN(account.iban)  # raises if the checksum is wrong
         assert iban.country_code == "FR" and len(account.iban) == 27
+    # The inbox: the commune's two broadcasts reach every active household once; conversations have messages.
+    active = families.filter(archived_at__isnull=True).count()
+    assert [b.households_count for b in Broadcast.objects.all()] == [active, active]
+    assert Thread.objects.filter(origin=Thread.Origin.BROADCAST, family__archived_at__isnull=True).count() == 2 * active
+    assert Thread.objects.filter(origin=Thread.Origin.FAMILY).exists()
+    assert not Thread.objects.filter(messages__isnull=True).exists()
+    # The benchmark's household (four children or more) has a conversation of 20 messages.
+    assert Message.objects.values("thread").annotate(n=Count("pk")).filter(n=20).exists()
     # A generated login goes through the real login form.
     username = logins.filter(is_active=True).order_by("username").values_list("username", flat=True).first()
     response = client.post(reverse("accounts:login"), {"username": username, "password": "Bench-Password-2026"})

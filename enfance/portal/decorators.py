@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from enfance.families.models import Family
+from enfance.messaging.services import unread_count_sql
 from enfance.rules.services import needs_acknowledgement
 
 
@@ -28,8 +29,10 @@ def family_required(view=None, *, rules_exempt=False):
                 return redirect_to_login(request.get_full_path())
             if not user.is_family:
                 raise PermissionDenied
-            # One query for the household and the one-to-one records most portal pages show.
-            family = Family.objects.select_related("tax_info", "caf_info", "bank_account").get(pk=user.family_id)
+            # One query for the household, the one-to-one records most portal pages show and the menu's count of
+            # unread conversations.
+            family = (Family.objects.select_related("tax_info", "caf_info", "bank_account")
+                      .annotate(inbox_unread=unread_count_sql(user)).get(pk=user.family_id))
             if family.archived_at is not None:
                 logout(request)
                 return redirect_to_login(request.get_full_path())

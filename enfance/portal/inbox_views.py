@@ -59,8 +59,8 @@ def thread(request, thread_id):
         else:
             messages.success(request, _("Votre réponse est envoyée à la mairie."))
             return redirect("portal:thread", conversation.pk)
-    elif request.method == "GET":
-        services.mark_read(conversation, request.user)
+    elif request.method == "GET" and services.mark_read(conversation, request.user):
+        request.family.inbox_unread = max(0, request.family.inbox_unread - 1)  # the menu's count, read above
     shown = list(services.visible_messages(conversation))
     files = services.attachments_by_message(shown)
     for message in shown:

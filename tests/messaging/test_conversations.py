@@ -85,7 +85,9 @@ def test_read_state_is_per_login_and_the_count_is_on_every_page(alice, staff):
     for client in (alice_client, conjoint_client):
         for url in (reverse("portal:home"), reverse("portal:information"), reverse("portal:requests")):
             assert "1 conversation non lue" in re.sub(r"<[^>]+>", "", text(client.get(url))), url
-    alice_client.get(reverse("portal:thread", args=[thread.pk]))
+    # The conversation's own page no longer counts it: it is read as it is shown.
+    page = re.sub(r"<[^>]+>", "", text(alice_client.get(reverse("portal:thread", args=[thread.pk]))))
+    assert "conversation non lue" not in page and "Pensez au pique-nique." in page
     assert services.unread_count(alice.family_id, alice) == 0
     assert services.unread_count(alice.family_id, conjoint) == 1
     # A new message from the commune is unread again; the family's own replies are not.
@@ -93,6 +95,28 @@ def test_read_state_is_per_login_and_the_count_is_on_every_page(alice, staff):
     assert services.unread_count(alice.family_id, alice) == 0
     services.reply_by_staff(thread.pk, staff=staff, body="Bonne sortie")
     assert services.unread_count(alice.family_id, alice) == 1
+
+
+def test_the_menus_count_agrees_with_the_inbox_flags_whatever_was_read(alice, staff):
+    """unread_count_sql (the menu, in raw SQL) and unread_filter (the inbox's flags, through the ORM) agree."""
+    conjoint = second_login(alice)
+    never_answered = services.start_by_family(family=alice.family, user=alice, subject="Q", topic=None, body="?")
+    answered = services.start_by_family(family=alice.family, user=alice, subject="R", topic=None, body="?")
+    services.reply_by_staff(answered.pk, staff=staff, body="Oui")
+    read_then_new = services.start_by_commune(family=alice.family, staff=staff, subject="S", topic=None, body="1")
+    services.mark_read(Thread.objects.get(pk=read_then_new.pk), alice)
+    services.reply_by_staff(read_then_new.pk, staff=staff, body="2")
+    read = services.start_by_commune(family=alice.family, staff=staff, subject="T", topic=None, body="1")
+    services.mark_read(Thread.objects.get(pk=read.pk), alice)
+    other_family, _login, _ = make_household("Autre", children=0)
+    services.start_by_commune(family=other_family, staff=staff, subject="U", topic=None, body="1")
+    for login in (alice, conjoint):
+        flags = {t.pk: t.unread for t in services.threads_for_family(alice.family, login)}
+        assert services.unread_count(alice.family_id, login) == sum(flags.values())
+    assert {t.pk for t in services.threads_for_family(alice.family, alice) if t.unread} == {
+        answered.pk, read_then_new.pk}
+    assert services.unread_count(alice.family_id, conjoint) == 3
+    assert never_answered.pk not in {t.pk for t in services.threads_for_family(alice.family, conjoint) if t.unread}
 
 
 def test_another_household_never_sees_a_conversation_even_of_a_shared_child(alice, staff):

@@ -5,7 +5,9 @@ family login per household (`gen.<reference>`, password Bench-Password-2026,
 one Argon2 hash computed once and shared, so that hashing does not dominate),
 one to four children with health records and vaccinations, authorised
 persons, fiscal, CAF and bank data, a few shared-custody children and a few
-archived households. Written with bulk_create in batches, one transaction per
+archived households; in every household's inbox the commune's two broadcasts, and
+in about a third of them conversations with the town hall (a 20-message one in the
+households of four children or more, which the portal benchmark picks). Written with bulk_create in batches, one transaction per
 batch; the primary keys come back from the INSERT (RETURNING, PostgreSQL and
 SQLite 3.35+). No audit entries: this is bench data, not someone's change.
 """
@@ -17,7 +19,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from schwifty import IBAN
 
@@ -54,6 +56,7 @@ from enfance.families.models import (
     TaxInfo,
     Vaccination,
 )
+from enfance.messaging.models import Broadcast, Message, Thread, ThreadRead, Topic
 
 PASSWORD = "Bench-Password-2026"
 PREFIX = "G"
@@ -93,7 +96,8 @@ class Command(BaseCommand):
             f"{c['guardians']} responsables, {c['logins']} identifiants, {c['children']} enfants "
             f"({c['shared']} en garde partagée), {c['vaccinations']} vaccinations, "
             f"{c['persons']} personnes autorisées, {c['tax']} données fiscales, {c['caf']} données CAF, "
-            f"{c['bank']} comptes bancaires, {c['archived']} foyers archivés."
+            f"{c['bank']} comptes bancaires, {c['archived']} foyers archivés, {c['threads']} conversations, "
+            f"{c['messages']} messages."
         )
         if options["verbosity"] >= 1:
             self.stdout.write(f"Identifiants gen.{PREFIX.lower()}{first:0{DIGITS}d}… , mot de passe {PASSWORD}")
@@ -103,7 +107,7 @@ class Command(BaseCommand):
         """Fresh planner statistics: after a bulk load they are stale until autovacuum catches up,
         and the planner then picks sequential scans for the portal's indexed lookups."""
         models = [Family, Guardian, User, Child, ChildLink, HealthRecord, Vaccination, AuthorizedPerson, TaxInfo,
-                  CafInfo, BankAccount]
+                  CafInfo, BankAccount, Thread, Message, ThreadRead]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
@@ -128,7 +132,9 @@ class Generator:
         self.school_year = school_year_start(self.today)
         self.counts = dict.fromkeys(
             ["families", "guardians", "logins", "children", "shared", "vaccinations", "persons", "tax", "caf",
-             "bank", "archived"], 0)
+             "bank", "archived", "threads", "messages"], 0)
+        self.topics = list(Topic.objects.values_list("pk", flat=True))
+        self.broadcasts = None
         self.cities = [c for c, _ in CITY_WEIGHTS]
         self.city_weights = [w for _, w in CITY_WEIGHTS]
         self.slugs = {name: ascii_slug(name).replace("-", "") for name in SURNAMES + WOMEN + MEN}
@@ -299,6 +305,7 @@ class Generator:
                     mandate_reference=f"TOURRETTES-ENF-{family.reference}" if mandate else "",
                     mandate_signed_on=family.dossier_received_on if mandate else None,
                 ))
+        self.conversations(families, plans, logins)
         for model, rows, key in (
             (ChildLink, links, None), (HealthRecord, health, None), (Vaccination, vaccinations, "vaccinations"),
             (AuthorizedPerson, persons, "persons"), (TaxInfo, taxes, "tax"), (CafInfo, cafs, "caf"),
@@ -307,3 +314,69 @@ class Generator:
             model.objects.bulk_create(rows, batch_size=5000)
             if key:
                 self.counts[key] += len(rows)
+
+    def broadcasts_once(self):
+        """The commune's two messages to every household, made once for the run (and counted at the end)."""
+        if self.broadcasts is None:
+            self.broadcasts = [
+                Broadcast.objects.create(
+                    subject=subject, body=body, audience=Broadcast.Audience.ALL, state=Broadcast.State.SENT,
+                    sent_at=self.now - datetime.timedelta(days=days),
+                )
+                for subject, body, days in (
+                    ("Inscriptions aux vacances d'hiver", "Les inscriptions ouvrent lundi sur le portail.", 40),
+                    ("Fermeture de la mairie le 11 novembre", "L'accueil sera fermé ce jour-là.", 20),
+                )
+            ]
+        return self.broadcasts
+
+    def conversations(self, families, plans, logins):
+        """Each household's inbox: the broadcasts, mostly read, and for about a third of them conversations
+        started by the family and answered by the commune (20 messages for households of four children or more)."""
+        rng = self.rng
+        threads, bodies, reads = [], [], []
+        for family, plan, login in zip(families, plans, logins, strict=True):
+            if plan["archived"]:
+                continue
+            for broadcast in self.broadcasts_once():
+                at = broadcast.sent_at
+                threads.append(Thread(family_id=family.pk, subject=broadcast.subject, origin=Thread.Origin.BROADCAST,
+                                      state=Thread.State.ANSWERED, broadcast=broadcast, last_message_at=at,
+                                      last_commune_message_at=at))
+                bodies.append([(True, broadcast.body)])
+                reads.append((login, at) if rng.random() < 0.7 else None)
+            sizes = [rng.randrange(2, 7) for _ in range(rng.randrange(1, 4))] if rng.random() < 0.35 else []
+            if plan["children"] >= 4:
+                sizes.append(20)
+            for size in sizes:
+                at = self.now - datetime.timedelta(days=rng.randrange(1, 300), minutes=rng.randrange(1440))
+                answered = size % 2 == 0
+                threads.append(Thread(
+                    family_id=family.pk, subject=rng.choice(SUBJECTS), topic_id=rng.choice(self.topics or [None]),
+                    origin=Thread.Origin.FAMILY, created_by_id=login.pk, last_message_at=at,
+                    state=(Thread.State.CLOSED if rng.random() < 0.3 else Thread.State.ANSWERED) if answered
+                    else Thread.State.WAITING, last_commune_message_at=at if answered else at - datetime.timedelta(
+                        hours=1) if size > 1 else None,
+                ))
+                bodies.append([(i % 2 == 1, f"Message {i + 1} : {rng.choice(SUBJECTS).lower()}, merci.")
+                               for i in range(size)])
+                reads.append((login, at) if rng.random() < 0.8 else None)
+        Thread.objects.bulk_create(threads, batch_size=5000)
+        Message.objects.bulk_create(
+            [Message(thread_id=thread.pk, from_commune=from_commune, body=body,
+                     author_id=None if from_commune else thread.created_by_id)
+             for thread, messages in zip(threads, bodies, strict=True) for from_commune, body in messages],
+            batch_size=5000)
+        ThreadRead.objects.bulk_create(
+            [ThreadRead(thread_id=thread.pk, user_id=read[0].pk, read_at=read[1])
+             for thread, read in zip(threads, reads, strict=True) if read], batch_size=5000)
+        for broadcast in self.broadcasts_once():
+            Broadcast.objects.filter(pk=broadcast.pk).update(households_count=models.F("households_count") + sum(
+                1 for t in threads if t.broadcast_id == broadcast.pk))
+        self.counts["threads"] += len(threads)
+        self.counts["messages"] += sum(len(b) for b in bodies)
+
+
+SUBJECTS = ["Question sur la cantine", "Absence de mon enfant", "Attestation de paiement", "Changement d'adresse",
+            "Horaires de l'accueil du soir", "Régime alimentaire", "Inscription au centre de loisirs",
+            "Facture du mois dernier"]
