@@ -62,5 +62,5 @@ class LoginBackend(ModelBackend):
         return True  # authenticate() only; get_user() checks is_active itself
 
     def get_user(self, user_id):
-        user = super().get_user(user_id)
+        user = get_user_model().objects.for_session().filter(pk=user_id).first()
         return user if user is not None and user.is_active else None

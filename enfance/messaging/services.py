@@ -9,8 +9,7 @@ import datetime
 import logging
 
 from django.db import connection, transaction
-from django.db.models import Exists, IntegerField, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,23 +44,20 @@ def unread_filter(user):
     return Q(last_commune_message_at__isnull=False) & ~Q(Exists(read_since))
 
 
-def unread_count_sql(user):
-    """The login's unread conversations of the household, as a column of a query on households.
-
-    The portal's menu shows it on every page, so family_required loads it with the household: raw SQL, because
-    compiling the same thing through the ORM on every request cost more than the rest of the query. Same
-    meaning as unread_filter (a test holds them together).
-    """
-    thread, read, family = (connection.ops.quote_name(m._meta.db_table) for m in (Thread, ThreadRead, Family))
-    return RawSQL(
-        f"SELECT COUNT(*) FROM {thread} t WHERE t.family_id = {family}.id AND t.last_commune_message_at IS NOT NULL"
-        f" AND NOT EXISTS (SELECT 1 FROM {read} r WHERE r.thread_id = t.id AND r.user_id = %s"
-        f" AND r.read_at >= t.last_commune_message_at)",
-        [user.pk], output_field=IntegerField())
-
-
 def unread_count(family_id, user):
-    return Family.objects.filter(pk=family_id).annotate(n=unread_count_sql(user)).values_list("n", flat=True).get()
+    """The login's unread conversations of the household (same meaning as unread_filter: a test holds them
+    together).
+
+    The portal's menu shows it on every page: raw SQL, because building the same query through the ORM on
+    every request cost more than running it.
+    """
+    thread, read = (connection.ops.quote_name(m._meta.db_table) for m in (Thread, ThreadRead))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {thread} t WHERE t.family_id = %s AND t.last_commune_message_at IS NOT NULL"
+            f" AND NOT EXISTS (SELECT 1 FROM {read} r WHERE r.thread_id = t.id AND r.user_id = %s"
+            f" AND r.read_at >= t.last_commune_message_at)", [family_id, user.pk])
+        return cursor.fetchone()[0]
 
 
 def threads_for_family(family, user):

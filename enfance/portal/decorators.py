@@ -9,8 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from enfance.families.models import Family
-from enfance.messaging.services import unread_count_sql
+from enfance.messaging.services import unread_count
 from enfance.rules.services import needs_acknowledgement
 
 
@@ -29,14 +28,13 @@ def family_required(view=None, *, rules_exempt=False):
                 return redirect_to_login(request.get_full_path())
             if not user.is_family:
                 raise PermissionDenied
-            # One query for the household, the one-to-one records most portal pages show and the menu's count of
-            # unread conversations.
-            family = (Family.objects.select_related("tax_info", "caf_info", "bank_account")
-                      .annotate(inbox_unread=unread_count_sql(user)).get(pk=user.family_id))
+            # The household and its one-to-one records came with the login (User.objects.for_session).
+            family = user.family
             if family.archived_at is not None:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
             request.family = family
+            family.inbox_unread = unread_count(family.pk, user)  # the menu's count, on every page
             if not rules_exempt and needs_acknowledgement(request):
                 return redirect(f"{reverse('portal:rules')}?{urlencode({'next': request.get_full_path()})}")
             return view(request, *args, **kwargs)

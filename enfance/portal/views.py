@@ -1,18 +1,18 @@
 """The Portail Famille. Every view is for the logged-in household and reaches only its objects."""
 
-from django.db.models import prefetch_related_objects
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from enfance.core.files import photo_response
 from enfance.families import access, categories
+from enfance.families.models import Family
 from enfance.portal.decorators import family_required
 
 
 def _family(request):
-    # family_required loaded the household with its fiscal, CAF and bank rows; add the guardians.
-    prefetch_related_objects([request.family], "guardians")
-    return request.family
+    """The household with what its summary pages show: its fiscal, CAF and bank rows and its guardians."""
+    return (Family.objects.select_related("tax_info", "caf_info", "bank_account").prefetch_related("guardians")
+            .get(pk=request.family.pk))
 
 
 @require_GET
