@@ -6,6 +6,7 @@ the target through its request type before the conflict check, so two requests o
 (the two households of a shared child) are applied one after the other, never one over the other.
 """
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +63,19 @@ def auto_approved_types():
     return set(CategorySetting.objects.filter(auto_approve=True).values_list("category", flat=True))
 
 
+AUTO_APPROVED_CACHE_KEY = "requests:auto-approved"
+
+
+def shows_as_auto_approved(type_key):
+    """For the hint on a request form, shown on most portal pages: the setting kept a minute in the shared
+    cache (set_auto_approved clears it). A submission itself always reads the database (is_auto_approved)."""
+    keys = cache.get(AUTO_APPROVED_CACHE_KEY)
+    if keys is None:
+        keys = sorted(auto_approved_types())
+        cache.set(AUTO_APPROVED_CACHE_KEY, keys, 60)
+    return type_key in keys
+
+
 @transaction.atomic
 def set_auto_approved(keys, *, actor):
     """Requests default to manual checking, as the commune described; an administrator may change it per type."""
@@ -70,6 +84,9 @@ def set_auto_approved(keys, *, actor):
     for request_type in registry.all_types():
         CategorySetting.objects.update_or_create(category=request_type.key,
                                                  defaults={"auto_approve": request_type.key in keys})
+    # Now, and again once committed: a page shown meanwhile may have cached the setting as it was.
+    cache.delete(AUTO_APPROVED_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(AUTO_APPROVED_CACHE_KEY))
     if before != keys:
         def names(selected):
             return ", ".join(sorted(str(registry.get(k).label) for k in selected if registry.find(k)))

@@ -59,7 +59,7 @@ def _render_form(request, *, category, form, file_form=None, child=None, pending
         "title": title or category.label,
         "back": back,
         "item": item,
-        "auto_approved": requests.is_auto_approved(category.key),
+        "auto_approved": requests.shows_as_auto_approved(category.key),
         "section": "information",
     })
 

@@ -1,10 +1,15 @@
 import datetime
+import functools
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from enfance.core.context_processors import commune_contact as contact_details
@@ -14,11 +19,30 @@ register = template.Library()
 NBSP, NARROW_NBSP = "\u00a0", "\u202f"
 
 
-@register.inclusion_tag("core/_contact.html")
+@register.simple_tag
 def commune_contact():
     """The town hall's address, phone, e-mail and hours; from the settings, so that pages rendered
-    without a request (the 500 page) have them too."""
-    return contact_details()
+    without a request (the 500 page) have them too. Rendered once per process (and language): every page's
+    footer shows it."""
+    details = contact_details()
+    return _contact_html(get_language(), tuple(details.items()))
+
+
+@functools.lru_cache(maxsize=8)
+def _contact_html(language, details):
+    return render_to_string("core/_contact.html", dict(details))
+
+
+@register.simple_tag
+def fixed_url(name):
+    """{% url name %} for a URL without arguments, reversed once per process: for the menus, header and footer
+    that every page shows."""
+    return _reverse_once(name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=512)
+def _reverse_once(name, script_prefix, urlconf, root_urlconf):
+    return reverse(name, urlconf=urlconf)
 
 
 @register.simple_tag
