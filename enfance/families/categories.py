@@ -130,7 +130,8 @@ def household_records(family):
 def missing_items(family, children):
     """What is still missing from a household's record, in words a family understands.
 
-    Uses only prefetched relations (the home page and staff lists prefetch them).
+    Uses only the household's prefetched guardians and one-to-one records, and the children's columns of
+    access.children_summary (no query).
     """
     missing = []
     guardians = {g.rank for g in family.guardians.all()}
@@ -143,11 +144,11 @@ def missing_items(family, children):
     if not has_related(family, "bank_account"):
         missing.append(_("les coordonnées bancaires"))
     for child in children:
-        if not has_related(child, "health"):
+        if not child.has_health:
             missing.append(_("les données sanitaires %(of_name)s") % {"of_name": de_name(child.first_name)})
         if not child.photo:
             missing.append(_("la photo %(of_name)s") % {"of_name": de_name(child.first_name)})
-        if not any(p.family_id == family.pk for p in child.authorized_persons.all()):
+        if not child.has_own_persons:
             missing.append(_("les personnes autorisées pour %(name)s") % {"name": child.first_name})
     return missing
 

@@ -19,7 +19,7 @@ def _family(request):
 @family_required
 def home(request):
     family = _family(request)
-    children = access.children_with_records(family)
+    children = access.children_summary(family)
     return render(request, "portal/home.html", {
         "family": family,
         "children": children,

@@ -43,10 +43,10 @@ def test_table_cells_do_not_break_words_anywhere_on_wide_screens():
 
 
 def test_what_is_missing_from_a_record_elides_before_a_vowel(db):
-    from enfance.families import categories
+    from enfance.families import access, categories
     from tests.factories import ChildFactory, FamilyFactory
 
     family = FamilyFactory()
-    child = ChildFactory(first_name="Inès", family=family)
-    missing = categories.missing_items(family, [child])
+    ChildFactory(first_name="Inès", family=family)
+    missing = categories.missing_items(family, access.children_summary(family))
     assert "la photo d'Inès" in missing and "les données sanitaires d'Inès" in missing

@@ -1,3 +1,5 @@
+import html
+
 from django.urls import reverse
 
 from enfance.families.models import Child
@@ -24,3 +26,23 @@ def test_information_page_marks_records_with_a_pending_request(alice_client, ali
     ChangeRequest.objects.create(family=alice.family, request_type="tax", kind="fields", created_by=alice)
     body = alice_client.get(reverse("portal:information")).content.decode()
     assert body.count("demande en attente") == 1
+
+
+def test_home_lists_what_is_missing_and_only_this_households_persons_count(client, db):
+    from enfance.families.models import ChildLink, HealthRecord
+    from tests.factories import AuthorizedPersonFactory, make_household
+
+    family, login, (child,) = make_household("Durand", complete=False)
+    other, _other_login, _ = make_household("Autre", children=0)
+    ChildLink.objects.create(family=other, child=child)
+    AuthorizedPersonFactory(family=other, child=child)  # the other household's list, not this one's
+    HealthRecord.objects.filter(child=child).delete()
+    client.force_login(login)
+    page = html.unescape(client.get(reverse("portal:home")).content.decode())
+    assert "Les données sanitaires d'Enfant1" in page
+    assert "Les personnes autorisées pour Enfant1" in page
+    assert "garde partagée" in page
+    AuthorizedPersonFactory(family=family, child=child)
+    HealthRecord.objects.create(child=child)
+    page = html.unescape(client.get(reverse("portal:home")).content.decode())
+    assert "personnes autorisées pour Enfant1" not in page and "données sanitaires" not in page
