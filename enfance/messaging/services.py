@@ -9,7 +9,8 @@ import datetime
 import logging
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,33 +38,31 @@ class MessagingError(Exception):
 
 # --- reading ----------------------------------------------------------------------------------
 
-def unread_filter(user):
-    """Threads whose commune's last message this login has not read (one subquery, no join)."""
-    read_since = ThreadRead.objects.filter(thread=OuterRef("pk"), user=user,
-                                           read_at__gte=OuterRef("last_commune_message_at"))
-    return Q(last_commune_message_at__isnull=False) & ~Q(Exists(read_since))
+def _unread_condition(thread_alias):
+    """SQL: the conversation `thread_alias` has a message from the commune this login (the %s parameter) has not
+    read. Raw, for the menu's count on every page and the inbox's flags: building it through the ORM on every
+    request cost more than running it."""
+    read = connection.ops.quote_name(ThreadRead._meta.db_table)
+    return (f"{thread_alias}.last_commune_message_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {read} r"
+            f" WHERE r.thread_id = {thread_alias}.id AND r.user_id = %s"
+            f" AND r.read_at >= {thread_alias}.last_commune_message_at)")
 
 
 def unread_count(family_id, user):
-    """The login's unread conversations of the household (same meaning as unread_filter: a test holds them
-    together).
-
-    The portal's menu shows it on every page: raw SQL, because building the same query through the ORM on
-    every request cost more than running it.
-    """
-    thread, read = (connection.ops.quote_name(m._meta.db_table) for m in (Thread, ThreadRead))
+    """The login's unread conversations of the household."""
+    thread = connection.ops.quote_name(Thread._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {thread} t WHERE t.family_id = %s AND t.last_commune_message_at IS NOT NULL"
-            f" AND NOT EXISTS (SELECT 1 FROM {read} r WHERE r.thread_id = t.id AND r.user_id = %s"
-            f" AND r.read_at >= t.last_commune_message_at)", [family_id, user.pk])
+        cursor.execute(f"SELECT COUNT(*) FROM {thread} t WHERE t.family_id = %s AND {_unread_condition('t')}",
+                       [family_id, user.pk])
         return cursor.fetchone()[0]
 
 
 def threads_for_family(family, user):
     """The household's conversations, newest first, each with `unread` for this login."""
-    return (Thread.objects.filter(family=family).select_related("topic")
-            .annotate(unread=Exists(Thread.objects.filter(unread_filter(user), pk=OuterRef("pk")))))
+    thread = connection.ops.quote_name(Thread._meta.db_table)
+    unread = RawSQL(f"({_unread_condition(thread)})", [user.pk],
+                    output_field=BooleanField())
+    return Thread.objects.filter(family=family).select_related("topic").annotate(unread=unread)
 
 
 def mark_read(thread, user, at=None):

@@ -98,7 +98,7 @@ def test_read_state_is_per_login_and_the_count_is_on_every_page(alice, staff):
 
 
 def test_the_menus_count_agrees_with_the_inbox_flags_whatever_was_read(alice, staff):
-    """unread_count (the menu, in raw SQL) and unread_filter (the inbox's flags, through the ORM) agree."""
+    """The menu's count and the inbox's flags agree, for each login, whatever each one read."""
     conjoint = second_login(alice)
     never_answered = services.start_by_family(family=alice.family, user=alice, subject="Q", topic=None, body="?")
     answered = services.start_by_family(family=alice.family, user=alice, subject="R", topic=None, body="?")
