@@ -113,9 +113,9 @@ TEMPLATES = [
     },
 ]
 
-# Widgets through Jinja2 (Django's own widget templates): the same markup as the template engine's, in a
-# fraction of the time, and forms are most of the portal's pages.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Widgets through Jinja2 (Django's own widget templates, the commonest in Python: enfance/core/renderers.py):
+# the same markup as the template engine's, in a fraction of the time, and forms are most of the portal's pages.
+FORM_RENDERER = "enfance.core.renderers.FormRenderer"
 
 # --- database -----------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'enfance.sqlite3'}"
