@@ -103,8 +103,9 @@ def conflict_key(type_key, *, family, child=None, target_id=None):
 
 
 def find_pending(type_key, *, family, child=None, target_id=None):
-    return ChangeRequest.objects.pending().filter(
-        conflict_key=conflict_key(type_key, family=family, child=child, target_id=target_id)).first()
+    """The request waiting on this record, for the form's notice: its number and date only."""
+    return (ChangeRequest.objects.pending().only("pk", "created_at")
+            .filter(conflict_key=conflict_key(type_key, family=family, child=child, target_id=target_id)).first())
 
 
 def _lock_family(family):

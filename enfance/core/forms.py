@@ -13,3 +13,10 @@ def bound_data(request):
     if request.method == "POST":
         return request.POST, request.FILES
     return None, None
+
+
+def choices_once(field):
+    """A select of database rows in one query: the widget goes through its choices twice (once to decide on
+    the `required` attribute), and a queryset's choices run their query each time. Validation still checks
+    the posted value against the field's queryset."""
+    field.widget.choices = list(iter(field.choices))  # iter: list() would first count the rows (len)

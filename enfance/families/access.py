@@ -18,8 +18,9 @@ def children_of(family):
     return Child.objects.filter(links__family=family)
 
 
-def get_child_for_family(family, child_id):
-    return get_object_or_404(children_of(family), pk=child_id)
+def get_child_for_family(family, child_id, *, with_health=False):
+    children = children_of(family)
+    return get_object_or_404(children.select_related("health") if with_health else children, pk=child_id)
 
 
 def get_authorized_person_for_family(family, child, person_id):

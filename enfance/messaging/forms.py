@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from enfance.core import attachments
+from enfance.core.forms import choices_once
 
 from .models import AnswerTemplate, Broadcast, Topic
 from .services import ATTACHMENTS, MAX_ATTACHMENTS
@@ -73,6 +74,7 @@ class NewThreadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = Topic.objects.filter(is_active=True)
+        choices_once(self.fields["topic"])
 
 
 class ReplyForm(forms.Form):
@@ -92,6 +94,7 @@ class StaffReplyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = AnswerTemplate.objects.filter(is_active=True)
+        choices_once(self.fields["template"])
 
     def clean(self):
         data = super().clean()

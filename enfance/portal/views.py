@@ -71,7 +71,7 @@ def child_detail(request, child_id):
 @require_GET
 @family_required
 def child_health(request, child_id):
-    child = access.get_child_for_family(request.family, child_id)
+    child = access.get_child_for_family(request.family, child_id, with_health=True)
     vaccinations = list(child.vaccinations.all())
     pending, by_type = _pending_for_child(request.family, child)
     for vaccination in vaccinations:
