@@ -66,21 +66,23 @@ def default_reference(context):
     return ""
 
 
-def send_templated_email(to, template, context, *, reference=None):
+def send_templated_email(to, template, context, *, reference=None, unsubscribe_url=""):
     """Render `template` for each recipient into the outbox, in the current transaction; send on commit."""
     recipients = list(dict.fromkeys(addr for addr in ([to] if isinstance(to, str) else to) if addr))
     if not recipients:
         return []
     subject, text, html = render_email(template, context)
     reference = default_reference(context) if reference is None else reference
-    return [queue_email(addr, subject, text, html, template=template, reference=reference) for addr in recipients]
+    return [queue_email(addr, subject, text, html, template=template, reference=reference,
+                        unsubscribe_url=unsubscribe_url) for addr in recipients]
 
 
-def queue_email(to, subject, text, html="", *, template="", reference=""):
+def queue_email(to, subject, text, html="", *, template="", reference="", unsubscribe_url=""):
     now = timezone.now()
     email = OutgoingEmail.objects.create(
         to=to, subject=subject[:300], text_body=text, html_body=html, template=template,
-        reference=reference[:150], next_attempt_at=now + BACKSTOP_DELAY, created_at=now,
+        reference=reference[:150], unsubscribe_url=unsubscribe_url, next_attempt_at=now + BACKSTOP_DELAY,
+        created_at=now,
     )
     transaction.on_commit(partial(enqueue, email.pk))
     return email
@@ -111,7 +113,12 @@ def deliver(email_id):
         email.save(update_fields=["state", "claimed_at", "attempts"])
     # The mail server is called outside any transaction: no row stays locked while it answers.
     try:
-        message = EmailMultiAlternatives(email.subject, email.text_body, settings.DEFAULT_FROM_EMAIL, [email.to])
+        headers = {}
+        if email.unsubscribe_url:
+            headers = {"List-Unsubscribe": f"<{email.unsubscribe_url}>",
+                       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        message = EmailMultiAlternatives(email.subject, email.text_body, settings.DEFAULT_FROM_EMAIL, [email.to],
+                                         headers=headers)
         if email.html_body:
             message.attach_alternative(email.html_body, "text/html")
         message.send(fail_silently=False)

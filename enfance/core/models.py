@@ -120,6 +120,9 @@ class OutgoingEmail(models.Model):
     html_body = models.TextField(_("version HTML"), blank=True)
     template = models.CharField(_("modèle"), max_length=200, blank=True)
     reference = models.CharField(_("origine"), max_length=150, blank=True)
+    # A notification's signed one-click opt-out: sent as List-Unsubscribe (RFC 8058), so that mail clients
+    # show their own "unsubscribe" button. Empty for account e-mails, which always go.
+    unsubscribe_url = models.URLField(_("lien de désabonnement"), max_length=500, blank=True)
     state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     last_error = models.TextField(_("dernière erreur"), blank=True)

@@ -91,9 +91,10 @@ def notify(kind_key, *, family, context, reference=""):
     for login in logins:
         if not chosen.get(login.pk, kind.default):
             continue
+        unsubscribe = optout_url(login, kind_key)
         send_templated_email(login.email, kind.template, {
-            **context, "login": login, "optout_url": optout_url(login, kind_key), "notification": kind,
-        }, reference=reference)
+            **context, "login": login, "optout_url": unsubscribe, "notification": kind,
+        }, reference=reference, unsubscribe_url=unsubscribe)
         sent += 1
     return sent
 

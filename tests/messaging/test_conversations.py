@@ -185,6 +185,9 @@ def test_the_one_click_link_turns_a_kind_off_without_logging_in(alice, staff, dj
     with django_capture_on_commit_callbacks(execute=True):
         services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="Bonjour")
     link = next(line for line in mail.outbox[0].body.splitlines() if "/notifications/desabonnement/" in line)
+    # The same link in the headers, for the mail client's own button (RFC 8058).
+    assert mail.outbox[0].extra_headers == {"List-Unsubscribe": f"<{link.strip()}>",
+                                            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     path = link.strip().removeprefix("http://127.0.0.1:8000")
     anonymous = Client(enforce_csrf_checks=True)
     page = text(anonymous.get(path))
@@ -205,6 +208,7 @@ def test_account_e_mails_always_go_whatever_the_preferences(alice, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         Client().post(reverse("accounts:password_reset"), {"email": alice.email})
     assert len(mail.outbox) == 1
+    assert "List-Unsubscribe" not in mail.outbox[0].extra_headers
 
 
 @pytest.fixture
