@@ -82,8 +82,10 @@ def mark_read(thread, user, at=None):
 
 
 def visible_messages(thread):
-    """What the household sees of a conversation: no internal notes."""
-    return thread.messages.filter(internal=False).select_related("author")
+    """What the household sees of a conversation: no internal notes, and of each author only the name."""
+    return (thread.messages.filter(internal=False).select_related("author")
+            .only("thread_id", "from_commune", "body", "created_at", "author__username", "author__first_name",
+                  "author__last_name"))
 
 
 def attachments_by_message(messages):
