@@ -72,7 +72,9 @@ def shows_as_auto_approved(type_key):
     keys = cache.get(AUTO_APPROVED_CACHE_KEY)
     if keys is None:
         keys = sorted(auto_approved_types())
-        cache.set(AUTO_APPROVED_CACHE_KEY, keys, 60)
+        # add, never set: a page that read the database before an administrator's change committed must not
+        # overwrite what set_auto_approved put there once committed.
+        cache.add(AUTO_APPROVED_CACHE_KEY, keys, 60)
     return type_key in keys
 
 
@@ -84,9 +86,10 @@ def set_auto_approved(keys, *, actor):
     for request_type in registry.all_types():
         CategorySetting.objects.update_or_create(category=request_type.key,
                                                  defaults={"auto_approve": request_type.key in keys})
-    # Now, and again once committed: a page shown meanwhile may have cached the setting as it was.
+    # The form hint's cache: emptied now, and once committed set to the new value (robust: the setting is saved
+    # whatever happens to the cache, which then expires within a minute).
     cache.delete(AUTO_APPROVED_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(AUTO_APPROVED_CACHE_KEY))
+    transaction.on_commit(lambda: cache.set(AUTO_APPROVED_CACHE_KEY, sorted(keys), 60), robust=True)
     if before != keys:
         def names(selected):
             return ", ".join(sorted(str(registry.get(k).label) for k in selected if registry.find(k)))

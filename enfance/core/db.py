@@ -8,7 +8,7 @@ import re
 import unicodedata
 
 from django.db.backends.signals import connection_created
-from django.db.models import CharField, F, Func, Value
+from django.db.models import CharField, Expression, F, Func, Value
 from django.db.models.functions import Replace
 
 SQLITE_UNACCENT = "enfance_unaccent"
@@ -81,3 +81,22 @@ def _register_sqlite_functions(sender, connection, **kwargs):
 
 
 connection_created.connect(_register_sqlite_functions, dispatch_uid="enfance.core.db.sqlite_functions")
+
+
+class RowSQL(Expression):
+    """Raw SQL about the query's own row: `{row}` in `template` becomes the alias of the query's table.
+
+    RawSQL would name the table itself, which breaks once Django renames it (the queryset used as a
+    subquery, where the table becomes U0). As cheap to compile as RawSQL, for the few expressions read on
+    every page whose ORM form cost more to build than to run."""
+
+    def __init__(self, template, params=(), *, output_field):
+        super().__init__(output_field=output_field)
+        self.template, self.params = template, list(params)
+
+    def as_sql(self, compiler, connection):
+        row = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"({self.template.format(row=row)})", self.params
+
+    def get_group_by_cols(self):
+        return [self]

@@ -8,8 +8,9 @@ their fiscal, C.A.F. or bank data (families_visible_to, sees_financial_data).
 
 from django.db import connection
 from django.db.models import BooleanField, IntegerField, Prefetch
-from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
+
+from enfance.core.db import RowSQL
 
 from .models import AuthorizedPerson, Child, ChildLink, Family, HealthRecord, Vaccination
 
@@ -48,13 +49,12 @@ def _child_columns(family):
     whether this household named persons authorised for it."""
     link, health, person = (connection.ops.quote_name(m._meta.db_table) for m in (ChildLink, HealthRecord,
                                                                                  AuthorizedPerson))
-    child = connection.ops.quote_name(Child._meta.db_table)
     return {
-        "households": RawSQL(f"SELECT COUNT(*) FROM {link} l WHERE l.child_id = {child}.id", [],
+        "households": RowSQL(f"SELECT COUNT(*) FROM {link} l WHERE l.child_id = {{row}}.id",
                              output_field=IntegerField()),
-        "has_health": RawSQL(f"EXISTS (SELECT 1 FROM {health} h WHERE h.child_id = {child}.id)", [],
+        "has_health": RowSQL(f"EXISTS (SELECT 1 FROM {health} h WHERE h.child_id = {{row}}.id)",
                              output_field=BooleanField()),
-        "has_own_persons": RawSQL(f"EXISTS (SELECT 1 FROM {person} p WHERE p.child_id = {child}.id"
+        "has_own_persons": RowSQL(f"EXISTS (SELECT 1 FROM {person} p WHERE p.child_id = {{row}}.id"
                                   f" AND p.family_id = %s)", [family.pk], output_field=BooleanField()),
     }
 

@@ -10,13 +10,12 @@ import logging
 
 from django.db import connection, transaction
 from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.core import attachments as files
-from enfance.core.db import fold, folded
+from enfance.core.db import RowSQL, fold, folded
 from enfance.families.models import ChildLink, Family
 
 from . import notifications
@@ -59,26 +58,22 @@ def unread_count(family_id, user):
 
 def threads_for_family(family, user):
     """The household's conversations, newest first, each with `unread` for this login."""
-    thread = connection.ops.quote_name(Thread._meta.db_table)
-    unread = RawSQL(f"({_unread_condition(thread)})", [user.pk],
-                    output_field=BooleanField())
+    unread = RowSQL(_unread_condition("{row}"), [user.pk], output_field=BooleanField())
     return Thread.objects.filter(family=family).select_related("topic").annotate(unread=unread)
 
 
 def mark_read(thread, user, at=None):
     """Read up to `at`: by default the commune's last message of the row as loaded, so that a reply committed
-    while the page was being shown stays unread. Never moves backwards.
+    while the page was being shown stays unread. Never moves backwards, even when two requests read at once
+    (a conditional update, not a read then a save).
 
-    True when this made the conversation read (it counted among the unread ones).
+    True when this moved the login's read time (the conversation may have left the unread ones).
     """
     at = at or thread.last_commune_message_at or timezone.now()
     read, created = ThreadRead.objects.get_or_create(thread=thread, user=user, defaults={"read_at": at})
-    was_read = not created and (thread.last_commune_message_at is None or read.read_at >= thread.last_commune_message_at)
-    if not created and read.read_at < at:
-        read.read_at = at
-        read.save(update_fields=["read_at"])
-    newly_read = thread.last_commune_message_at is not None and at >= thread.last_commune_message_at
-    return newly_read and not was_read
+    if created or read.read_at >= at:
+        return created  # nothing to write: most visits of a conversation already read
+    return ThreadRead.objects.filter(pk=read.pk, read_at__lt=at).update(read_at=at) > 0
 
 
 def visible_messages(thread):

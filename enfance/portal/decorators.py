@@ -28,7 +28,7 @@ def family_required(view=None, *, rules_exempt=False):
                 return redirect_to_login(request.get_full_path())
             if not user.is_family:
                 raise PermissionDenied
-            # The household and its one-to-one records came with the login (User.objects.for_session).
+            # The household came with the login (User.objects.for_session).
             family = user.family
             if family.archived_at is not None:
                 logout(request)

@@ -60,7 +60,8 @@ def thread(request, thread_id):
             messages.success(request, _("Votre réponse est envoyée à la mairie."))
             return redirect("portal:thread", conversation.pk)
     elif request.method == "GET" and services.mark_read(conversation, request.user):
-        request.family.inbox_unread = max(0, request.family.inbox_unread - 1)  # the menu's count, read above
+        # The menu's count, read before: again, now that this conversation is read.
+        request.family.inbox_unread = services.unread_count(request.family.pk, request.user)
     shown = list(services.visible_messages(conversation))
     files = services.attachments_by_message(shown)
     for message in shown:

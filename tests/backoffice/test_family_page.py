@@ -153,3 +153,20 @@ def test_household_page_query_count_does_not_grow_with_children(staff_client, db
     url_big = reverse("backoffice:family", args=[big.pk])
     staff_client.get(url_small)  # warm the session and the shared cache (current service rules)
     assert count_queries(lambda: staff_client.get(url_small)) == count_queries(lambda: staff_client.get(url_big))
+
+
+def test_what_is_missing_counts_only_the_households_own_authorised_persons(staff_client):
+    import html
+
+    from enfance.families.models import ChildLink, HealthRecord
+    from tests.factories import AuthorizedPersonFactory, make_household
+
+    family, _login, (child,) = make_household("Durand", complete=False)
+    other, _other_login, _ = make_household("Autre", children=0)
+    ChildLink.objects.create(family=other, child=child)
+    AuthorizedPersonFactory(family=other, child=child)  # named by the other household only
+    HealthRecord.objects.filter(child=child).delete()
+    page = html.unescape(staff_client.get(reverse("backoffice:family", args=[family.pk])).content.decode())
+    assert "personnes autorisées pour Enfant1" in page and "données sanitaires d'Enfant1" in page
+    page = html.unescape(staff_client.get(reverse("backoffice:family", args=[other.pk])).content.decode())
+    assert "personnes autorisées pour Enfant1" not in page

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Exists, OuterRef
 from django.test import Client
 from django.urls import reverse
 
@@ -13,7 +14,7 @@ from enfance.changes import services as requests
 from enfance.core import attachments
 from enfance.families import categories, request_types
 from enfance.families.forms import TaxInfoForm
-from enfance.families.models import ChildLink
+from enfance.families.models import ChildLink, Family
 from enfance.messaging import notifications, services
 from enfance.messaging.models import Broadcast, Message, Thread, Topic
 from tests.factories import ChildFactory, UserFactory, make_household
@@ -117,6 +118,29 @@ def test_the_menus_count_agrees_with_the_inbox_flags_whatever_was_read(alice, st
         answered.pk, read_then_new.pk}
     assert services.unread_count(alice.family_id, conjoint) == 3
     assert never_answered.pk not in {t.pk for t in services.threads_for_family(alice.family, conjoint) if t.unread}
+
+
+def test_the_inbox_flags_hold_when_the_query_is_a_subquery(alice, staff):
+    """The raw SQL follows the table's alias (U0 in a subquery), not the table's name."""
+    services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="Bonjour")
+    unread = services.threads_for_family(alice.family, alice).filter(unread=True)
+    assert list(Family.objects.filter(Exists(unread.filter(family=OuterRef("pk"))))) == [alice.family]
+    assert Thread.objects.filter(pk__in=unread.values("pk")).count() == 1
+
+
+def test_reading_never_moves_the_read_time_backwards(alice, staff):
+    thread = services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="1")
+    stale = Thread.objects.get(pk=thread.pk)  # a page loaded before the commune's second message
+    services.reply_by_staff(thread.pk, staff=staff, body="2")
+    assert services.mark_read(Thread.objects.get(pk=thread.pk), alice) is True
+    assert services.mark_read(stale, alice) is False
+    assert services.unread_count(alice.family_id, alice) == 0
+
+
+def test_the_menus_count_is_on_the_password_page_too(alice, staff):
+    services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="Bonjour")
+    page = re.sub(r"<[^>]+>", "", text(browser(alice).get(reverse("accounts:password_change"))))
+    assert "Messagerie" in page and "1 conversation non lue" in page
 
 
 def test_another_household_never_sees_a_conversation_even_of_a_shared_child(alice, staff):
