@@ -46,9 +46,9 @@ def populate(*, staff):
                                   "Je joins la demande de mon employeur.",
                              uploads=[CleanFile(DEMO_PDF, PDF, "demande-employeur.pdf")])
     # Unread: a message from the commune to one household.
-    services.start_by_commune(family=benali, staff=staff, subject="PAI de Yanis : rendez-vous",
+    services.start_by_commune(family=benali, staff=staff, subject="PAI d'Inès : rendez-vous",
                               topic=topic.get("Dossier de la famille"),
-                              body="Bonjour, le médecin scolaire propose de revoir le PAI de Yanis le 8 décembre "
+                              body="Bonjour, le médecin scolaire propose de revoir le PAI d'Inès le 8 décembre "
                                    "à 17 h en mairie. Merci de nous confirmer votre venue.")
     services.start_by_family(family=benali, user=benali_login, subject="Centre de loisirs pendant les vacances",
                              topic=topic.get("Accueil de loisirs"),

@@ -62,7 +62,19 @@ class SubjectField(forms.CharField):
         return " ".join(super().to_python(value).split())
 
 
-class NewThreadForm(forms.Form):
+class SaysFilesAreNotKept:
+    """A form with attachments that is not sent: the files chosen are not kept (no browser sends them back), so
+    the field says to choose them again."""
+
+    def full_clean(self):
+        super().full_clean()
+        chosen = self.is_bound and self.files and self.files.getlist(self.add_prefix("files"))
+        if self._errors and chosen and "files" not in self._errors:
+            self.add_error("files", _("Vos fichiers ne sont pas conservés tant que le message n'est pas envoyé : "
+                                      "choisissez-les de nouveau."))
+
+
+class NewThreadForm(SaysFilesAreNotKept, forms.Form):
     topic = forms.ModelChoiceField(label=_("Thème"), queryset=Topic.objects.none(), empty_label=None,
                                    error_messages={"required": _("Choisissez un thème."),
                                                    "invalid_choice": _("Choisissez un thème de la liste.")})
@@ -77,12 +89,12 @@ class NewThreadForm(forms.Form):
         choices_once(self.fields["topic"])
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SaysFilesAreNotKept, forms.Form):
     body = BodyField(label=_("Votre réponse"))
     files = AttachmentsField()
 
 
-class StaffReplyForm(forms.Form):
+class StaffReplyForm(SaysFilesAreNotKept, forms.Form):
     template = forms.ModelChoiceField(label=_("Réponse type (facultatif)"), required=False,
                                       queryset=AnswerTemplate.objects.none(), empty_label=_("(aucune)"),
                                       help_text=_("Choisissez une réponse type puis « Insérer la réponse type » : son texte "
@@ -114,6 +126,13 @@ class BroadcastForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Radio buttons: no blank "---------" choice, nothing ticked until staff choose.
         self.fields["audience"].choices = Broadcast.Audience.choices
+
+    def full_clean(self):
+        super().full_clean()
+        if "audience" in self._errors:
+            # The radios themselves point at the error: a fieldset's aria-describedby is often not read.
+            self.fields["audience"].widget.attrs.update({"aria-describedby": f"{self['audience'].auto_id}_error",
+                                                         "aria-invalid": "true"})
 
     def clean(self):
         data = super().clean()

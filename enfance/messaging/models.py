@@ -105,6 +105,29 @@ class Thread(models.Model):
     def is_closed(self):
         return self.state == self.State.CLOSED
 
+    # What the family reads: its own words, not the commune's workflow (new, waiting, answered).
+    FAMILY_ORIGINS = {
+        Origin.FAMILY: _("Votre message"),
+        Origin.COMMUNE: _("Message de la mairie"),
+        Origin.BROADCAST: _("Information de la mairie"),
+        Origin.DECISION: _("Décision sur une demande"),
+    }
+
+    @property
+    def family_origin_label(self):
+        return self.FAMILY_ORIGINS.get(self.origin, "")
+
+    @property
+    def family_state_label(self):
+        """Where the conversation stands, for the family ("" when there is nothing to wait for)."""
+        if self.state == self.State.CLOSED:
+            return _("Conversation terminée")
+        if self.origin != self.Origin.FAMILY:
+            return ""
+        if self.state == self.State.ANSWERED:
+            return _("La mairie a répondu")
+        return _("En attente de la réponse de la mairie")
+
 
 class Message(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")

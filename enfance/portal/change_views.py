@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.changes import registry
@@ -13,6 +14,7 @@ from enfance.changes.forms import AttachmentForm
 from enfance.changes.models import ChangeRequest
 from enfance.core import attachments
 from enfance.core.forms import bound_data
+from enfance.core.text import de_name
 from enfance.families import access, categories, request_types
 
 from .decorators import family_required
@@ -125,10 +127,14 @@ def edit_photo(request, child_id):
             user=request.user, family=family, child=child, upload=form.cleaned_data["document"]),
             back=_child_back(category, child))
     return _render_form(request, category=category, form=form, child=child, pending=pending,
-                        title=_("Photo de %(name)s") % {"name": child.first_name}, back=_child_back(category, child))
+                        title=_("Photo %(of_name)s") % {"of_name": de_name(child.first_name)}, back=_child_back(category, child))
 
 
 # --- list items: authorised persons and vaccinations ---------------------------------
+
+ADD_TITLES = {"authorized_persons": _lazy("Ajouter une personne autorisée"),
+              "vaccinations": _lazy("Ajouter une vaccination")}
+
 
 def _get_item(family, child, category, item_id):
     if category.key == "authorized_persons":
@@ -155,7 +161,7 @@ def _item_form_view(request, child_id, category_key, item_id=None):
         return _submit(request, lambda: request_types.submit_form(
             user=request.user, family=family, category=category, form=form, kind=kind, child=child, shown=shown,
         ), back=_child_back(category, child))
-    title = str(item) if item is not None else _("Ajouter : %(what)s") % {"what": category.model._meta.verbose_name}
+    title = str(item) if item is not None else ADD_TITLES[category.key]
     return _render_form(request, category=category, form=form, child=child, pending=pending, title=title,
                         item=item, back=_child_back(category, child), shown_token=token)
 

@@ -78,9 +78,11 @@ def family_status(family):
     rules = current_rules()
     if rules is None:
         return None
+    accepted = (Acknowledgement.objects.filter(rules=rules, user__family=family).select_related("user")
+                .order_by("user__username"))
     return {
         "rules": rules,
         "signed": SignedCopy.objects.filter(rules=rules, family=family).first(),
-        "acknowledged": set(Acknowledgement.objects.filter(rules=rules, user__family=family)
-                            .values_list("user__username", flat=True)),
+        "acknowledged": {a.user.username for a in accepted},
+        "acknowledged_names": [a.user.get_full_name() or a.user.username for a in accepted],
     }

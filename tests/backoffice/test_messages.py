@@ -1,6 +1,7 @@
 """The staff's side of messages: the shared inbox, a conversation, a message to one household, broadcasts,
 topics and answer templates."""
 
+import re
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -489,3 +490,10 @@ def test_administrators_keep_answer_templates(admin_client_):
     assert template.body == "Bien reçu, merci." and not template.is_active
     assert client_for(UserFactory(role="agent")).get(reverse("backoffice:answer_templates")).status_code == 403
 
+
+
+def test_a_broadcast_without_its_audience_points_each_radio_at_the_error(staff_client):
+    body = staff_client.post(reverse("backoffice:broadcast_new"), _broadcast_data(audience="")).content.decode()
+    radios = re.findall(r'<input type="radio"[^>]*>', body)
+    assert radios and all('aria-describedby="id_audience_error"' in r and 'aria-invalid="true"' in r for r in radios)
+    assert 'id="id_audience_error"' in body and 'id="erreurs"' in body

@@ -357,3 +357,29 @@ def test_reading_marks_up_to_the_message_shown_never_later(alice, staff):
     Thread.objects.filter(pk=thread.pk).update(last_commune_message_at=later)  # a reply committed meanwhile
     services.mark_read(shown, alice)
     assert services.unread_count(alice.family_id, alice) == 1
+
+
+def test_a_message_not_sent_says_its_files_must_be_chosen_again_and_takes_the_family_to_the_errors(alice):
+    client = browser(alice)
+    response = new_thread(client, body="", files=[SimpleUploadedFile("a.pdf", MINIMAL_PDF, "application/pdf")])
+    page = text(response)
+    assert "choisissez-les de nouveau" in page and not Thread.objects.exists()
+    assert 'id="erreurs"' in page and f'action="{reverse("portal:thread_new")}#erreurs"' in page
+    # Without a file chosen, nothing to say about files.
+    assert "choisissez-les de nouveau" not in text(new_thread(client, body=""))
+
+
+def test_the_family_reads_where_its_conversations_stand_in_its_own_words(alice, staff):
+    asked = services.start_by_family(family=alice.family, user=alice, subject="Q", topic=None, body="?")
+    answered = services.start_by_family(family=alice.family, user=alice, subject="R", topic=None, body="?")
+    services.reply_by_staff(answered.pk, staff=staff, body="Oui")
+    told = services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="1")
+    services.close(told.pk)
+    client = browser(alice)
+    inbox = text(client.get(reverse("portal:inbox")))
+    assert "Votre message" in inbox and "Message de la mairie" in inbox and "terminée" in inbox
+    assert "La famille" not in inbox and ">close<" not in inbox
+    assert "En attente de la réponse de la mairie" in text(client.get(reverse("portal:thread", args=[asked.pk])))
+    assert "La mairie a répondu" in text(client.get(reverse("portal:thread", args=[answered.pk])))
+    told_page = text(client.get(reverse("portal:thread", args=[told.pk])))
+    assert "Conversation terminée" in told_page and "Répondue" not in told_page

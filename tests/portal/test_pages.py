@@ -46,3 +46,21 @@ def test_home_lists_what_is_missing_and_only_this_households_persons_count(clien
     HealthRecord.objects.create(child=child)
     page = html.unescape(client.get(reverse("portal:home")).content.decode())
     assert "personnes autorisées pour Enfant1" not in page and "données sanitaires" not in page
+
+
+def test_an_item_page_names_the_child_and_the_add_pages_say_what_they_add(alice_client, alice):
+    child = alice.family.children.order_by("pk").first()
+    person = child.authorized_persons.filter(family=alice.family).first()
+    page = html.unescape(alice_client.get(
+        reverse("portal:authorized_person", args=[child.pk, person.pk])).content.decode())
+    assert f"{child.first_name} {child.last_name}</span></h1>" in page
+    page = alice_client.get(reverse("portal:vaccination_add", args=[child.pk])).content.decode()
+    assert "<h1>Ajouter une vaccination" in page
+
+
+def test_a_field_error_comes_right_under_its_field_before_the_help_text(alice_client):
+    response = alice_client.post(reverse("portal:edit_family", args=["coordonnees-bancaires"]),
+                                 {"holder": "Claire", "iban": "FR00 1234", "bic": ""})
+    page = response.content.decode()
+    error, help_text = page.index('id="id_iban_error"'), page.index('id="id_iban_helptext"')
+    assert page.index('name="iban"') < error < help_text

@@ -92,11 +92,14 @@ def test_staff_publish_rules_with_a_checked_pdf(staff_client):
 def test_household_page_shows_rules_and_pending_requests(staff_client, alice, rules):
     from enfance.changes.models import ChangeRequest
 
+    from tests.factories import UserFactory
+
     Acknowledgement.objects.create(rules=rules, user=alice)
+    UserFactory(username="zz.conjoint", family=alice.family)  # has not accepted: no trailing comma for it
     ChangeRequest.objects.create(family=alice.family, request_type="tax", kind="fields", created_by=alice)
     page = staff_client.get(reverse("backoffice:family", args=[alice.family.pk])).content.decode()
     assert "Exemplaire signé non reçu" in page
-    assert f"Acceptées en ligne par : {alice.username}" in page
+    assert f"Acceptées en ligne par : {alice.get_full_name() or alice.username}</p>" in page
     assert "Demandes en attente de ce foyer" in page
 
 

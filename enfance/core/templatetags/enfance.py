@@ -76,11 +76,12 @@ def field_row(field):
             '<span class="visually-hidden">{}</span></label>', wid, field.label, _("(obligatoire)"))
     control = widget(field)
     parts = [control, label] if checkbox else [label, control]
-    if field.help_text:
-        parts.append(format_html('<p class="help" id="{}_helptext">{}</p>', wid, field.help_text))
+    # The error right under the control, before a help text that may run to several lines.
     if field.errors:
         parts.append(format_html('<p class="error" id="{}_error">{}</p>', wid,
                                  mark_safe(" ".join(conditional_escape(e) for e in field.errors))))
+    if field.help_text:
+        parts.append(format_html('<p class="help" id="{}_helptext">{}</p>', wid, field.help_text))
     classes = "field" + (" field-error" if field.errors else "") + (" field-checkbox" if checkbox else "")
     return format_html('<div class="{}">\n  {}\n</div>\n', classes, mark_safe("\n  ".join(parts)))
 
