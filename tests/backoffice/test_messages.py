@@ -2,6 +2,7 @@
 topics and answer templates."""
 
 import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse

@@ -91,7 +91,6 @@ def test_staff_publish_rules_with_a_checked_pdf(staff_client):
 
 def test_household_page_shows_rules_and_pending_requests(staff_client, alice, rules):
     from enfance.changes.models import ChangeRequest
-
     from tests.factories import UserFactory
 
     Acknowledgement.objects.create(rules=rules, user=alice)
