@@ -21,3 +21,10 @@ def png_bytes(size=(40, 30), color=(200, 30, 30)):
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
     return out.getvalue()
+
+
+def session_queries():
+    """Queries a request spends on its session: 1 with database sessions, 0 with Redis (the CI's PostgreSQL run)."""
+    from django.conf import settings
+
+    return 1 if settings.SESSION_ENGINE == "django.contrib.sessions.backends.db" else 0
