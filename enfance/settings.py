@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "enfance.changes",
     "enfance.rules",
     "enfance.messaging",
+    "enfance.activities",
     "enfance.portal",
     "enfance.public",
     "enfance.backoffice",
@@ -262,6 +263,10 @@ COMMUNE_EMAIL = os.environ.get("ENFANCE_COMMUNE_EMAIL", "enfance@mairie-tourrett
 COMMUNE_HOURS = os.environ.get("ENFANCE_COMMUNE_HOURS",
                                "du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h")
 SITE_URL = os.environ.get("ENFANCE_SITE_URL", "http://127.0.0.1:8000")
+# The school-holiday zone of the commune's academy, as the `holidays` package names it (the Var: zone B).
+SCHOOL_ZONE = os.environ.get("ENFANCE_SCHOOL_ZONE", "Zone B")
+if SCHOOL_ZONE not in ("Zone A", "Zone B", "Zone C"):
+    raise ImproperlyConfigured(f"ENFANCE_SCHOOL_ZONE must be Zone A, Zone B or Zone C, not {SCHOOL_ZONE!r}")
 
 LOGGING = {
     "version": 1,
