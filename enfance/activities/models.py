@@ -5,6 +5,7 @@ staff can edit, and the closures (a strike, a bridge day). Public holidays come 
 package (calendar.py), never stored.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -36,3 +37,139 @@ class CalendarPeriod(models.Model):
 
     def __str__(self):
         return f"{self.label} ({self.first_day:%d/%m/%Y} – {self.last_day:%d/%m/%Y})"
+
+
+class Activity(models.Model):
+    """A service the commune runs (the canteen, morning or evening care, the leisure centre), with its rules."""
+
+    class Kind(models.TextChoices):
+        CANTEEN = "canteen", _("Restauration scolaire")
+        CARE = "care", _("Accueil périscolaire")
+        LEISURE = "leisure", _("Accueil de loisirs")
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    # deadlines.rule_from_json reads them; Activity.clean refuses one that cannot be.
+    booking_rule = models.JSONField(_("délai de réservation"))
+    cancellation_rule = models.JSONField(_("délai d'annulation"))
+    min_age = models.PositiveSmallIntegerField(_("âge minimum (ans révolus le jour même)"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("âge maximum (ans révolus le jour même)"), null=True, blank=True)
+    is_active = models.BooleanField(_("proposée aux familles"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("activité")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .deadlines import RuleError, rule_from_json
+
+        errors = {}
+        for name in ("booking_rule", "cancellation_rule"):
+            try:
+                rule_from_json(getattr(self, name))
+            except RuleError as exc:
+                errors[name] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+
+class Place(models.Model):
+    """Room for so many children a day in a time slot ("Réfectoire des Pins, midi": 120). The units of every
+    activity that use it share it: 40 whole days and 20 half days never fill a room of 40."""
+
+    class Slot(models.TextChoices):
+        MORNING = "morning", _("matin")
+        LUNCH = "lunch", _("midi")
+        AFTERNOON = "afternoon", _("après-midi")
+        EVENING = "evening", _("soir")
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    slot = models.CharField(_("moment"), max_length=20, choices=Slot.choices)
+    capacity = models.PositiveIntegerField(_("places par jour"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("lieu d'accueil")
+        verbose_name_plural = _("lieux d'accueil")
+
+    def __str__(self):
+        return self.name
+
+
+class Unit(models.Model):
+    """What a family books for a child and a day: a canteen meal, morning care, a whole or half day."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="units")
+    name = models.CharField(_("nom"), max_length=120)
+    places = models.ManyToManyField(Place, related_name="units", verbose_name=_("lieux occupés"))
+    excludes = models.ManyToManyField("self", blank=True, symmetrical=True, verbose_name=_("incompatible avec"))
+    requires = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("nécessite"))
+
+    class Meta:
+        ordering = ["activity__name", "name"]
+        verbose_name = _("prestation")
+        constraints = [models.UniqueConstraint(fields=["activity", "name"], name="one_unit_name_per_activity")]
+
+    def __str__(self):
+        return f"{self.activity} – {self.name}"
+
+
+class PlaceDay(models.Model):
+    """A place on a day: the row every booking of its units locks, and the number booked."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField()
+    booked = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["place", "day"], name="one_row_per_place_and_day")]
+
+    def __str__(self):
+        return f"{self.place} {self.day:%d/%m/%Y}: {self.booked}"
+
+
+class Booking(models.Model):
+    """A child booked (or waiting) for a unit on a day, by the household that will be billed for it."""
+
+    class State(models.TextChoices):
+        BOOKED = "booked", _("Réservé")
+        WAITING = "waiting", _("Liste d'attente")
+        CANCELLED = "cancelled", _("Annulé")
+
+    child = models.ForeignKey("families.Child", on_delete=models.CASCADE, related_name="bookings")
+    family = models.ForeignKey("families.Family", on_delete=models.CASCADE, related_name="bookings")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="bookings")
+    day = models.DateField(_("jour"))
+    state = models.CharField(_("état"), max_length=10, choices=State.choices)
+    # 1, 2, 3... in the order the server took the places' lock; none once off the list.
+    waiting_position = models.PositiveIntegerField(_("rang sur la liste d'attente"), null=True, blank=True)
+    # A place given from the waiting list after the cancellation deadline: the household must accept it.
+    needs_acceptance = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["day", "unit_id", "pk"]
+        verbose_name = _("réservation")
+        constraints = [
+            # One child, one booking per unit and day, whichever household made it (shared custody).
+            models.UniqueConstraint(fields=["child", "unit", "day"], condition=~Q(state="cancelled"),
+                                    name="one_live_booking_per_child_unit_day"),
+            models.UniqueConstraint(fields=["unit", "day", "waiting_position"], condition=Q(state="waiting"),
+                                    name="one_child_per_waiting_position"),
+            models.CheckConstraint(condition=Q(state="waiting", waiting_position__isnull=False)
+                                   | (~Q(state="waiting") & Q(waiting_position__isnull=True)),
+                                   name="a_position_only_on_the_waiting_list"),
+        ]
+        indexes = [models.Index(fields=["unit", "day", "state"], name="booking_unit_day_state"),
+                   models.Index(fields=["family", "day"], name="booking_family_day")]
+
+    def __str__(self):
+        return f"{self.child_id} {self.unit_id} {self.day:%d/%m/%Y} {self.state}"

@@ -1,0 +1,218 @@
+"""Booking, cancelling and the waiting list: deadlines, closed days, age, exclusions, requirements, capacity
+shared between units, shared custody, and the promotion of the first child waiting."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from enfance.activities import bookings
+from enfance.activities.bookings import BookingRefused, Override
+from enfance.activities.models import Activity, Booking, CalendarPeriod, Place, PlaceDay, Unit
+from tests.factories import ChildFactory, FamilyFactory
+
+pytestmark = pytest.mark.django_db
+PARIS = ZoneInfo("Europe/Paris")
+WEDNESDAY = datetime.date(2026, 12, 9)
+BEFORE = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=PARIS)  # Monday noon: every deadline still ahead
+DAY_BEFORE_RULE = {"kind": "days_before", "days": 1, "at": "18:00", "open_days": False}
+
+
+def centre(capacity=2, **activity):
+    """The leisure centre: a whole day (morning, lunch, afternoon) and a morning, sharing the morning room."""
+    leisure = Activity.objects.create(name="Centre de loisirs", kind="leisure", booking_rule=DAY_BEFORE_RULE,
+                                      cancellation_rule=DAY_BEFORE_RULE, **activity)
+    morning = Place.objects.create(name="Salle du matin", slot="morning", capacity=capacity)
+    lunch = Place.objects.create(name="Réfectoire", slot="lunch", capacity=100)
+    afternoon = Place.objects.create(name="Salle de l'après-midi", slot="afternoon", capacity=100)
+    whole = Unit.objects.create(activity=leisure, name="Journée")
+    whole.places.set([morning, lunch, afternoon])
+    half = Unit.objects.create(activity=leisure, name="Matinée")
+    half.places.set([morning])
+    meal = Unit.objects.create(activity=leisure, name="Repas après la matinée", requires=half)
+    meal.places.set([lunch])
+    whole.excludes.set([half, meal])
+    return whole, half, meal
+
+
+def household(children=1):
+    family = FamilyFactory()
+    return family, [ChildFactory(family=family, first_name=f"Enfant{i}") for i in range(children)]
+
+
+def book(family, child, unit, day=WEDNESDAY, now=BEFORE, **extra):
+    return bookings.book(family=family, child=child, unit=unit, day=day, user=None, now=now, **extra)
+
+
+def waiting_positions(unit, day=WEDNESDAY):
+    return list(Booking.objects.filter(unit=unit, day=day, state="waiting").order_by("waiting_position")
+                .values_list("waiting_position", flat=True))
+
+
+def test_a_booking_takes_a_place_and_booking_again_changes_nothing():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    first = book(family, child, whole)
+    assert first.state == "booked" and book(family, child, whole) == first
+    assert list(PlaceDay.objects.filter(day=WEDNESDAY).values_list("booked", flat=True)) == [1, 1, 1]
+
+
+def test_a_full_unit_puts_children_on_the_waiting_list_in_order():
+    whole, half, _meal = centre(capacity=2)
+    family, children = household(5)
+    states = [book(family, child, whole).state for child in children[:3]]
+    assert states == ["booked", "booked", "waiting"]
+    # The morning room is full for the half days too: 40 whole days and 20 half days never share a room of 40.
+    assert book(family, children[3], half).waiting_position == 1
+    assert book(family, children[4], whole).waiting_position == 2
+    assert waiting_positions(whole) == [1, 2]
+
+
+def test_the_deadline_is_the_servers_and_staff_may_pass_it_with_a_reason():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    late = datetime.datetime(2026, 12, 8, 18, 0, tzinfo=PARIS)
+    with pytest.raises(BookingRefused, match="closes depuis le mardi 8 décembre 2026 à 18:00"):
+        book(family, child, whole, now=late)
+    assert not Booking.objects.exists()
+    assert book(family, child, whole, now=late, override=Override("Appel de la mère")).state == "booked"
+
+
+def test_a_closed_day_says_why():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    with pytest.raises(BookingRefused, match="Noël"):
+        book(family, child, whole, day=datetime.date(2026, 12, 25), now=BEFORE)
+    with pytest.raises(BookingRefused, match="week-end"):
+        book(family, child, whole, day=datetime.date(2026, 12, 12))
+    CalendarPeriod.objects.create(kind="closure", label="Grève", first_day=WEDNESDAY, last_day=WEDNESDAY)
+    with pytest.raises(BookingRefused, match="Grève"):
+        book(family, child, whole)
+
+
+def test_an_activity_for_older_children_refuses_a_younger_one():
+    whole, _half, _meal = centre(min_age=6)
+    family, _ = household(0)
+    young = ChildFactory(family=family, first_name="Tom", birth_date=datetime.date(2021, 12, 10))
+    with pytest.raises(BookingRefused, match="Tom n'a pas l'âge"):
+        book(family, young, whole)
+    young.birth_date = datetime.date(2020, 12, 9)  # 6 on that very day
+    young.save(update_fields=["birth_date"])
+    assert book(family, young, whole).state == "booked"
+
+
+def test_units_that_exclude_each_other_and_a_unit_that_requires_another():
+    whole, half, meal = centre()
+    family, (child, other) = household(2)
+    book(family, child, whole)
+    with pytest.raises(BookingRefused, match="pas compatible"):
+        book(family, child, half)
+    with pytest.raises(BookingRefused, match="demande d'abord : Matinée"):
+        book(family, other, meal)
+    book(family, other, half)
+    assert book(family, other, meal).state == "booked"
+
+
+def test_shared_custody_one_booking_per_child_and_the_other_household_is_told():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    other = FamilyFactory()
+    ChildFactory._meta.model.objects.get(pk=child.pk).links.create(family=other)
+    book(family, child, whole)
+    with pytest.raises(BookingRefused, match="Réservé par l'autre foyer"):
+        book(other, child, whole)
+    stranger = FamilyFactory()
+    with pytest.raises(BookingRefused, match="pas rattaché à votre foyer"):
+        book(stranger, child, whole)
+
+
+def test_a_cancellation_frees_the_place_for_the_first_child_waiting():
+    whole, half, _meal = centre(capacity=1)
+    family, (first, second, third) = household(3)
+    booked = book(family, first, whole)
+    book(family, second, whole)
+    book(family, third, whole)
+    promoted = bookings.cancel(booked, family=family, user=None, now=BEFORE)
+    assert [b.child_id for b in promoted] == [second.pk]
+    assert Booking.objects.get(child=second).state == "booked" and not promoted[0].needs_acceptance
+    assert Booking.objects.get(child=third).waiting_position == 1  # moved up, the list stays 1, 2, 3...
+    assert bookings.cancel(booked, family=family, user=None, now=BEFORE) == []  # twice: nothing more
+    assert PlaceDay.objects.get(place__slot="morning", day=WEDNESDAY).booked == 1
+
+
+def test_a_freed_whole_day_can_go_to_a_half_day_waiting():
+    whole, half, _meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    booked = book(family, first, whole)
+    assert book(family, second, half).state == "waiting"
+    promoted = bookings.cancel(booked, family=family, user=None, now=BEFORE)
+    assert [(b.child_id, b.unit_id) for b in promoted] == [(second.pk, half.pk)]
+
+
+def test_leaving_the_waiting_list_is_always_allowed_and_closes_the_gap():
+    whole, _half, _meal = centre(capacity=1)
+    family, children = household(4)
+    waiting = [book(family, child, whole) for child in children][1:]
+    late = datetime.datetime(2026, 12, 9, 10, 0, tzinfo=PARIS)
+    bookings.cancel(waiting[0], family=family, user=None, now=late)
+    assert waiting_positions(whole) == [1, 2]
+    assert Booking.objects.get(pk=waiting[2].pk).waiting_position == 2
+
+
+def test_after_the_cancellation_deadline_a_booking_stays_and_a_promoted_place_must_be_accepted():
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    booked = book(family, first, whole)
+    book(family, second, whole)
+    late = datetime.datetime(2026, 12, 8, 19, 0, tzinfo=PARIS)
+    with pytest.raises(BookingRefused, match="déclarez plutôt une absence"):
+        bookings.cancel(booked, family=family, user=None, now=late)
+    promoted = bookings.cancel(booked, family=family, user=None, now=late, override=Override("Hospitalisation"))
+    assert promoted[0].needs_acceptance
+
+
+def test_a_household_cancels_only_its_own_bookings():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    booked = book(family, child, whole)
+    with pytest.raises(BookingRefused):
+        bookings.cancel(booked, family=FamilyFactory(), user=None, now=BEFORE)
+    assert Booking.objects.get(pk=booked.pk).state == "booked"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["book", "cancel"]), st.integers(0, 5), st.sampled_from([0, 1])),
+                max_size=30))
+def test_no_booking_ever_exceeds_capacity_and_the_lists_stay_in_order(operations):
+    Booking.objects.all().delete()
+    PlaceDay.objects.all().delete()
+    Unit.objects.update(requires=None)
+    Unit.objects.all().delete()
+    Place.objects.all().delete()
+    Activity.objects.all().delete()
+    whole, half, _meal = centre(capacity=2)
+    family, children = household(6)
+    units = [whole, half]
+    for action, index, unit_index in operations:
+        child, unit = children[index], units[unit_index]
+        if action == "book":
+            try:
+                book(family, child, unit)
+            except BookingRefused:
+                pass  # an exclusion
+        else:
+            live = Booking.objects.filter(child=child, unit=unit).exclude(state="cancelled").first()
+            if live is not None:
+                before = Booking.objects.filter(state="booked").count()
+                promoted = bookings.cancel(live, family=family, user=None, now=BEFORE)
+                after = Booking.objects.filter(state="booked").count()
+                assert after == before - (live.state == "booked") + len(promoted)
+        for place_day in PlaceDay.objects.select_related("place"):
+            booked = Booking.objects.filter(state="booked", day=place_day.day,
+                                            unit__places=place_day.place).count()
+            assert place_day.booked == booked <= place_day.place.capacity
+        for each in units:
+            assert waiting_positions(each) == list(range(1, len(waiting_positions(each)) + 1))
