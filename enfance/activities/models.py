@@ -52,6 +52,10 @@ class Activity(models.Model):
     # deadlines.rule_from_json reads them; Activity.clean refuses one that cannot be.
     booking_rule = models.JSONField(_("délai de réservation"))
     cancellation_rule = models.JSONField(_("délai d'annulation"))
+    # Absences declared after the cancellation deadline are billed, unless a medical certificate comes within
+    # certificate_days of the illness's first day; its first waiting_days are billed anyway ("jours de carence").
+    certificate_days = models.PositiveSmallIntegerField(_("délai d'envoi du certificat médical (jours)"), default=3)
+    waiting_days = models.PositiveSmallIntegerField(_("jours de carence"), default=0)
     min_age = models.PositiveSmallIntegerField(_("âge minimum (ans révolus le jour même)"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("âge maximum (ans révolus le jour même)"), null=True, blank=True)
     is_active = models.BooleanField(_("proposée aux familles"), default=True)
@@ -173,3 +177,28 @@ class Booking(models.Model):
 
     def __str__(self):
         return f"{self.child_id} {self.unit_id} {self.day:%d/%m/%Y} {self.state}"
+
+
+class Absence(models.Model):
+    """A booked day the child will miss, as the household (or staff) declared it."""
+
+    class Reason(models.TextChoices):
+        ILLNESS = "illness", _("Maladie")
+        OTHER = "other", _("Autre raison")
+
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="absence")
+    reason = models.CharField(_("motif"), max_length=10, choices=Reason.choices)
+    note = models.CharField(_("précision"), max_length=300, blank=True)
+    declared_at = models.DateTimeField(_("signalée le"))
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # When the medical certificate came (an attachment of the absence): billing depends on it.
+    certificate_received_at = models.DateTimeField(_("certificat reçu le"), null=True, blank=True)
+    justified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("justifiée par"))
+    justification = models.CharField(_("justification"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+
+    def __str__(self):
+        return f"{self.booking} ({self.reason})"
