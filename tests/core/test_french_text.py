@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from enfance.core.text import de_name
@@ -50,3 +51,12 @@ def test_what_is_missing_from_a_record_elides_before_a_vowel(db):
     ChildFactory(first_name="Inès", family=family)
     missing = categories.missing_items(family, access.children_summary(family))
     assert "la photo d'Inès" in missing and "les données sanitaires d'Inès" in missing
+
+
+def test_a_phone_number_never_breaks_between_its_digits(alice_client, alice):
+    guardian = alice.family.guardians.get(rank=1)
+    guardian.mobile_phone = "06 12 34 56 78"
+    guardian.save(update_fields=["mobile_phone"])
+    page = alice_client.get(reverse("portal:information")).content.decode()
+    assert '<span class="nowrap">06 12 34 56 78</span>' in page
+    assert ".nowrap { white-space: nowrap; }" in (settings.BASE_DIR / "enfance/core/static/core/enfance.css").read_text()

@@ -95,6 +95,12 @@ def page_url(context, number):
 
 
 @register.filter
+def nobreak(value):
+    """A phone number on one line: "06 12 34 56 78" never breaks between its pairs of digits."""
+    return "" if value in (None, "") else format_html('<span class="nowrap">{}</span>', value)
+
+
+@register.filter
 def euros(value):
     if value in (None, ""):
         return ""
