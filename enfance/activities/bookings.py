@@ -1,11 +1,12 @@
 """Booking, cancelling and the waiting list: every rule checked on the server, inside the transaction.
 
-Capacity lives in PlaceDay rows, one per place and day. A booking locks the rows of its unit's places; a
-cancellation locks the rows of every place of every unit that shares one with its unit (the promotion from
-the waiting list may give the freed place to any of them). Locks are always taken in the order of the places'
-ids, so two transactions never wait for each other in a circle; two units sharing a room serialise on its
-row. A waiting position is given under those locks, hence unique and contiguous: 1, 2, 3 in the order the
-server took the lock.
+Capacity lives in PlaceDay rows, one per place and day; a booking remembers the rows it took (`taken`). Every
+write locks, in this order: the PlaceDay rows it reads (sorted by day, then place id), the children whose
+bookings of the day decide it (sorted by id), then the bookings it changes. One order for everyone, so two
+transactions never wait for each other in a circle, however many lines a submission has; two units sharing
+a room serialise on its row, and different days never wait for each other (only the PlaceDay row is
+locked, not the place). A waiting position is given under those locks, hence unique and contiguous: 1, 2, 3
+in the order the server took the lock.
 """
 
 import datetime
@@ -17,13 +18,17 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from enfance.core import audit
+from enfance.core.models import AuditEntry
 from enfance.families.models import Child, ChildLink
 
 from .calendar import OpeningCalendar
-from .deadlines import rule_from_json
+from .deadlines import RuleError, is_open_for, rule_from_json
 from .models import Booking, PlaceDay, Unit
 
 State = Booking.State
+# Deadlines counted in open days reach this far back (60 open days are about 84 calendar days).
+CALENDAR_REACH = datetime.timedelta(days=120)
 
 
 class BookingRefused(Exception):
@@ -36,11 +41,18 @@ class BookingRefused(Exception):
 
 @dataclass(frozen=True)
 class Override:
-    """Staff booking past a deadline or a full unit: recorded with its reason."""
+    """Staff booking past a deadline or a full unit: recorded in the audit trail with its reason."""
 
     reason: str
     deadline: bool = True
     capacity: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    child: Child
+    unit: Unit
+    day: datetime.date
 
 
 def _age_on(birth_date, day):
@@ -51,6 +63,13 @@ def _when(moment):
     return date_format(timezone.localtime(moment), "l j F Y à H:i")
 
 
+def _deadline(rule_json, day, calendar):
+    try:
+        return rule_from_json(rule_json).deadline(day, calendar)
+    except RuleError as exc:
+        raise BookingRefused(exc.args[0]) from None
+
+
 def _check(unit, child, day, now, calendar, override):
     """Refusals that depend on no booking: a closed day, the deadline, the child's age."""
     activity = unit.activity
@@ -59,14 +78,24 @@ def _check(unit, child, day, now, calendar, override):
     closed = calendar.closed_because(day)
     if closed:
         raise BookingRefused(_("Fermé ce jour-là (%(why)s).") % {"why": closed})
-    deadline = rule_from_json(activity.booking_rule).deadline(day, calendar)
-    if now >= deadline and not (override and override.deadline):
+    deadline = _deadline(activity.booking_rule, day, calendar)
+    if not is_open_for(day, _Fixed(deadline), calendar, now) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
                              % {"when": _when(deadline)})
     age = _age_on(child.birth_date, day)
     if (activity.min_age is not None and age < activity.min_age) or \
             (activity.max_age is not None and age > activity.max_age):
         raise BookingRefused(_("%(name)s n'a pas l'âge de cette activité ce jour-là.") % {"name": child.first_name})
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """A deadline already computed, to compare through is_open_for (in UTC)."""
+
+    moment: datetime.datetime
+
+    def deadline(self, day, calendar):
+        return self.moment
 
 
 def _check_the_childs_day(unit, child, day):
@@ -78,19 +107,29 @@ def _check_the_childs_day(unit, child, day):
         raise BookingRefused(_("Cette réservation demande d'abord : %(unit)s.") % {"unit": unit.requires.name})
 
 
-def _lock_places(place_ids, day):
-    """The PlaceDay rows of these places on this day, created if need be, locked in the order of their ids."""
-    place_ids = sorted(set(place_ids))
-    existing = set(PlaceDay.objects.filter(place_id__in=place_ids, day=day).values_list("place_id", flat=True))
-    for place_id in place_ids:
-        if place_id not in existing:
+def _lock_places(keys):
+    """{(day, place id): PlaceDay} for these keys, the rows created if need be, locked by (day, place id)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    days = {day for day, _place in keys}
+    places = {place for _day, place in keys}
+    existing = set(PlaceDay.objects.filter(day__in=days, place_id__in=places).values_list("day", "place_id"))
+    for day, place_id in keys:
+        if (day, place_id) not in existing:
             try:
                 with transaction.atomic():
                     PlaceDay.objects.create(place_id=place_id, day=day)
             except IntegrityError:
                 pass  # made meanwhile by another booking
-    return list(PlaceDay.objects.select_for_update().filter(place_id__in=place_ids, day=day)
-                .select_related("place").order_by("place_id"))
+    rows = (PlaceDay.objects.select_for_update(of=("self",), no_key=True)
+            .filter(day__in=days, place_id__in=places).select_related("place").order_by("day", "place_id"))
+    return {(row.day, row.place_id): row for row in rows if (row.day, row.place_id) in set(keys)}
+
+
+def _lock_children(child_ids):
+    list(Child.objects.select_for_update(no_key=True).filter(pk__in=sorted(set(child_ids))).order_by("pk")
+         .values_list("pk", flat=True))
 
 
 def _has_room(rows):
@@ -103,42 +142,93 @@ def _take(rows, delta):
         row.booked += delta
 
 
-def book(*, family, child, unit, day, user, now=None, override=None):
-    """Book `unit` for `child` on `day` for `family`: the booking, booked or on the waiting list.
+def _record_override(override, user, family, child, booking, what):
+    audit.record(actor=user, action=AuditEntry.Action.OVERRIDE, family=family, child=child, obj=booking,
+                 changes={what: ["", override.reason]}, note=override.reason)
 
-    Refused with BookingRefused (its message for the family) when a rule says no. Booking what the child
-    already has returns that booking. `override` (staff only) passes a deadline, or a full unit.
+
+def book_many(*, family, lines, user, now=None, override=None):
+    """Book each line (child, unit, day) for `family`, in one transaction: [(line, Booking or BookingRefused)].
+
+    A line the rules refuse does not stop the others; its BookingRefused says why. Booking what the child
+    already has gives that booking. `override` (staff only) passes a deadline, or a full unit, and is recorded.
     """
     now = now or timezone.now()
-    unit = Unit.objects.select_related("activity", "requires").get(pk=unit.pk)
-    if not ChildLink.objects.filter(family=family, child=child).exists():
-        raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
-    calendar = OpeningCalendar.load(day - datetime.timedelta(days=62), day)
-    _check(unit, child, day, now, calendar, override)
-    place_ids = list(unit.places.values_list("pk", flat=True))
+    if not lines:
+        return []
+    units = {u.pk: u for u in Unit.objects.filter(pk__in={line.unit.pk for line in lines})
+             .select_related("activity", "requires").prefetch_related("places")}
+    linked = set(ChildLink.objects.filter(family=family, child__in=[line.child for line in lines])
+                 .values_list("child_id", flat=True))
+    days = [line.day for line in lines]
+    calendar = OpeningCalendar.load(min(days) - CALENDAR_REACH, max(days))
+    results, accepted = [], []
+    for line in lines:
+        unit = units[line.unit.pk]
+        try:
+            if line.child.pk not in linked:
+                raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
+            _check(unit, line.child, line.day, now, calendar, override)
+        except BookingRefused as refusal:
+            results.append((line, refusal))
+            continue
+        results.append((line, None))
+        accepted.append(len(results) - 1)
     with transaction.atomic():
-        rows = _lock_places(place_ids, day)
-        # The child's row: its bookings of the day decide exclusions and requirements, whatever the places.
-        Child.objects.select_for_update().filter(pk=child.pk).first()
-        _check_the_childs_day(unit, child, day)
-        existing = Booking.objects.filter(child=child, unit=unit, day=day).exclude(state=State.CANCELLED).first()
-        if existing is not None:
-            if existing.family_id != family.pk:
-                raise BookingRefused(_("Réservé par l'autre foyer."))
-            return existing
-        if _has_room(rows) or (override and override.capacity):
-            _take(rows, +1)
-            return Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.BOOKED,
-                                          created_by=user)
-        last = Booking.objects.filter(unit=unit, day=day, state=State.WAITING).aggregate(n=Max("waiting_position"))
-        return Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.WAITING,
-                                      waiting_position=(last["n"] or 0) + 1, created_by=user)
+        rows = _lock_places((results[i][0].day, place.pk) for i in accepted
+                            for place in units[results[i][0].unit.pk].places.all())
+        _lock_children(results[i][0].child.pk for i in accepted)
+        for index in accepted:
+            line = results[index][0]
+            unit = units[line.unit.pk]
+            try:
+                booking = _book_locked(family, line, unit, [rows[(line.day, p.pk)] for p in unit.places.all()],
+                                       user, override)
+            except BookingRefused as refusal:
+                results[index] = (line, refusal)
+            else:
+                results[index] = (line, booking)
+    return results
+
+
+def _book_locked(family, line, unit, rows, user, override):
+    child, day = line.child, line.day
+    _check_the_childs_day(unit, child, day)
+    existing = Booking.objects.filter(child=child, unit=unit, day=day).exclude(state=State.CANCELLED).first()
+    if existing is not None:
+        if existing.family_id != family.pk:
+            raise BookingRefused(_("Réservé par l'autre foyer."))
+        return existing
+    # Children already waiting for this unit go first, even if a place has just appeared.
+    queue = Booking.objects.filter(unit=unit, day=day, state=State.WAITING)
+    forced = bool(override and override.capacity)
+    if forced or (_has_room(rows) and not queue.exists()):
+        _take(rows, +1)
+        booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.BOOKED,
+                                         created_by=user)
+        booking.taken.set(rows)
+    else:
+        last = queue.aggregate(n=Max("waiting_position"))["n"] or 0
+        booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.WAITING,
+                                         waiting_position=last + 1, created_by=user)
+    if override:
+        _record_override(override, user, family, child, booking, _("réservation hors délai ou au-delà des places"))
+    return booking
+
+
+def book(*, family, child, unit, day, user, now=None, override=None):
+    """One booking (see book_many); refused with BookingRefused."""
+    ((_line, result),) = book_many(family=family, lines=[Line(child, unit, day)], user=user, now=now,
+                                   override=override)
+    if isinstance(result, BookingRefused):
+        raise result
+    return result
 
 
 def _sharing_places(unit):
     """The places of every unit that shares a place with `unit` (their waiting lists may take a freed place)."""
     own = list(unit.places.values_list("pk", flat=True))
-    return sorted(set(Unit.objects.filter(places__in=own).values_list("places", flat=True)) | set(own))
+    return set(Unit.objects.filter(places__in=own).values_list("places", flat=True)) | set(own)
 
 
 SHIFT = 1_000_000
@@ -165,14 +255,18 @@ def _off_the_list(booking, state, **fields):
 def cancel(booking, *, family, user, now=None, override=None):
     """Cancel a booking of `family` (or leave the waiting list); the bookings promoted from a waiting list.
 
-    A booked place can be cancelled until the activity's cancellation deadline (staff may override it);
-    leaving a waiting list is always allowed. Cancelling twice changes nothing the second time.
+    A booked place can be cancelled until the activity's cancellation deadline (staff may override it); a
+    place given from the waiting list and not yet accepted can be declined at any time; leaving a waiting
+    list is always allowed. A booking another one of the day requires (the half day under its meal) is
+    cancelled after it. Cancelling twice changes nothing the second time.
     """
     now = now or timezone.now()
     unit = Unit.objects.select_related("activity").get(pk=booking.unit_id)
+    taken = set(booking.taken.values_list("place_id", flat=True))
     with transaction.atomic():
-        rows = {row.place_id: row for row in _lock_places(_sharing_places(unit), booking.day)}
-        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        rows = _lock_places((booking.day, pk) for pk in _sharing_places(unit) | taken)
+        _lock_children([booking.child_id])
+        booking = Booking.objects.select_for_update(no_key=True).get(pk=booking.pk)
         if booking.family_id != family.pk:
             raise BookingRefused(_("Cette réservation n'est pas celle de votre foyer."))
         if booking.state == State.CANCELLED:
@@ -180,36 +274,65 @@ def cancel(booking, *, family, user, now=None, override=None):
         if booking.state == State.WAITING:
             _off_the_list(booking, State.CANCELLED, cancelled_at=now)
             return []
-        calendar = OpeningCalendar.load(booking.day - datetime.timedelta(days=62), booking.day)
-        deadline = rule_from_json(unit.activity.cancellation_rule).deadline(booking.day, calendar)
-        if now >= deadline and not (override and override.deadline):
-            raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
-                                   "déclarez plutôt une absence.") % {"when": _when(deadline)})
-        own = list(unit.places.values_list("pk", flat=True))
-        _take([rows[pk] for pk in own], -1)
+        dependent = (Booking.objects.filter(child_id=booking.child_id, day=booking.day, unit__requires=unit)
+                     .exclude(state=State.CANCELLED).select_related("unit").first())
+        if dependent is not None:
+            raise BookingRefused(_("Annulez d'abord : %(unit)s, qui a besoin de cette réservation.")
+                                 % {"unit": dependent.unit.name})
+        calendar = OpeningCalendar.load(booking.day - CALENDAR_REACH, booking.day)
+        deadline = _deadline(unit.activity.cancellation_rule, booking.day, calendar)
+        declining = booking.needs_acceptance and booking.accepted_at is None
+        if not is_open_for(booking.day, _Fixed(deadline), calendar, now) and not declining:
+            if not (override and override.deadline):
+                raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
+                                       "déclarez plutôt une absence.") % {"when": _when(deadline)})
+            _record_override(override, user, family, booking.child, booking, _("annulation hors délai"))
+        _take([row for row in rows.values() if row.pk in set(booking.taken.values_list("pk", flat=True))], -1)
         booking.state, booking.cancelled_at = State.CANCELLED, now
         booking.save(update_fields=["state", "cancelled_at"])
         return _promote(rows, booking.day, now, calendar)
 
 
+def accept(booking, *, family, now=None):
+    """The household takes the place given to it from the waiting list after the cancellation deadline."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update(no_key=True).get(pk=booking.pk)
+        if booking.family_id != family.pk:
+            raise BookingRefused(_("Cette réservation n'est pas celle de votre foyer."))
+        if booking.state != State.BOOKED or not booking.needs_acceptance:
+            raise BookingRefused(_("Cette réservation n'attend pas votre accord."))
+        if booking.accepted_at is None:
+            booking.accepted_at = now
+            booking.save(update_fields=["accepted_at"])
+    return booking
+
+
 def _promote(rows, day, now, calendar):
     """Give freed places to the children waiting, first come first served, while their unit's places have room
-    (a half day may take a place a whole day waiting could not)."""
-    units = Unit.objects.filter(places__in=list(rows)).values("pk")
-    waiting = list(Booking.objects.select_for_update(of=("self",)).filter(day=day, state=State.WAITING,
-                                                                         unit_id__in=units)
-                   .select_related("unit__activity").order_by("created_at", "pk"))
+    (a half day may take a place a whole day waiting could not) and what their unit requires is booked."""
+    by_place = {place_id: row for (_day, place_id), row in rows.items()}
+    units = Unit.objects.filter(places__in=list(by_place)).values("pk")
+    waiting = list(Booking.objects.select_for_update(of=("self",), no_key=True)
+                   .filter(day=day, state=State.WAITING, unit_id__in=units)
+                   .select_related("unit__activity").order_by("pk"))
     places_of, promoted = {}, []
     for candidate in waiting:
         if candidate.unit_id not in places_of:
             places_of[candidate.unit_id] = list(candidate.unit.places.values_list("pk", flat=True))
-        needed = [rows[pk] for pk in places_of[candidate.unit_id] if pk in rows]
+        needed = [by_place[pk] for pk in places_of[candidate.unit_id] if pk in by_place]
         if len(needed) != len(places_of[candidate.unit_id]) or not _has_room(needed):
+            continue
+        if candidate.unit.requires_id and not Booking.objects.filter(
+                child_id=candidate.child_id, day=day, unit_id=candidate.unit.requires_id,
+                state=State.BOOKED).exists():
             continue
         _take(needed, +1)
         # Its position now: the promotions before it in its own list moved it up.
         candidate.waiting_position = Booking.objects.values_list("waiting_position", flat=True).get(pk=candidate.pk)
-        deadline = rule_from_json(candidate.unit.activity.cancellation_rule).deadline(day, calendar)
-        _off_the_list(candidate, State.BOOKED, needs_acceptance=now >= deadline)
+        deadline = _deadline(candidate.unit.activity.cancellation_rule, day, calendar)
+        _off_the_list(candidate, State.BOOKED, needs_acceptance=not is_open_for(day, _Fixed(deadline), calendar,
+                                                                                now))
+        candidate.taken.set(needed)
         promoted.append(candidate)
     return promoted

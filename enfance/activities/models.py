@@ -123,11 +123,20 @@ class Unit(models.Model):
     def __str__(self):
         return f"{self.activity} – {self.name}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.requires_id and self.requires_id == self.pk:
+            raise ValidationError({"requires": _("Une prestation ne peut pas se nécessiter elle-même.")})
+        if self.pk and self.requires_id and self.excludes.filter(pk=self.requires_id).exists():
+            raise ValidationError({"requires": _("Une prestation ne peut pas nécessiter une prestation avec "
+                                                 "laquelle elle est incompatible.")})
+
 
 class PlaceDay(models.Model):
     """A place on a day: the row every booking of its units locks, and the number booked."""
 
-    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="days")
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="days")
     day = models.DateField()
     booked = models.PositiveIntegerField(default=0)
 
@@ -146,15 +155,20 @@ class Booking(models.Model):
         WAITING = "waiting", _("Liste d'attente")
         CANCELLED = "cancelled", _("Annulé")
 
-    child = models.ForeignKey("families.Child", on_delete=models.CASCADE, related_name="bookings")
-    family = models.ForeignKey("families.Family", on_delete=models.CASCADE, related_name="bookings")
+    # PROTECT: a booking is what a household is billed for; households are archived, not deleted.
+    child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="bookings")
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="bookings")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="bookings")
     day = models.DateField(_("jour"))
     state = models.CharField(_("état"), max_length=10, choices=State.choices)
     # 1, 2, 3... in the order the server took the places' lock; none once off the list.
     waiting_position = models.PositiveIntegerField(_("rang sur la liste d'attente"), null=True, blank=True)
-    # A place given from the waiting list after the cancellation deadline: the household must accept it.
+    # A place given from the waiting list after the cancellation deadline: the household must accept it
+    # (accepted_at), and may decline it whatever the deadline; nothing is billed before it is accepted.
     needs_acceptance = models.BooleanField(default=False)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    # The places it took on its day (the unit's places may change afterwards): cancelling gives back these.
+    taken = models.ManyToManyField(PlaceDay, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

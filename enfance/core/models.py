@@ -21,6 +21,7 @@ class AuditEntry(models.Model):
         REQUEST_CANCELLED = "request_cancelled", _("Demande annulée")
         APPLICATION_APPROVED = "application_approved", _("Pré-inscription validée")
         APPLICATION_REJECTED = "application_rejected", _("Pré-inscription refusée")
+        OVERRIDE = "override", _("Dérogation")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

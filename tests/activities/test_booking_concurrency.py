@@ -1,6 +1,8 @@
 """Bookings at once on PostgreSQL: the places' row locks give exactly the capacity, the rest waiting in the
 order the lock was taken, with no error and no deadlock."""
 
+import datetime
+
 import pytest
 from django.db import connection
 
@@ -66,3 +68,62 @@ def test_a_cancellation_racing_a_booking_on_the_last_place_ends_consistent():
         assert booked == {b.pk}
         assert waiting_positions(whole) == [1]
         assert PlaceDay.objects.get(place__slot="morning", day=WEDNESDAY).booked == 1
+
+
+def test_a_booking_held_on_one_day_never_delays_another_day():
+    import threading
+
+    from django.db import connections, transaction
+
+    whole, _half, _meal = centre(capacity=10)
+    (family_a, (a,)), (family_b, (b,)) = household(1), household(1)
+    booked, release, outcome = threading.Event(), threading.Event(), {}
+
+    def hold():
+        try:
+            with transaction.atomic():
+                bookings.book(family=family_a, child=a, unit=whole, day=WEDNESDAY, user=None, now=BEFORE)
+                booked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def other_day():
+        try:
+            booked.wait(10)
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '1s'")
+            thursday = WEDNESDAY + datetime.timedelta(days=1)
+            outcome["b"] = bookings.book(family=family_b, child=b, unit=whole, day=thursday, user=None,
+                                         now=BEFORE).state
+        except Exception as exc:  # noqa: BLE001
+            outcome["b"] = exc
+        finally:
+            release.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=other_day)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert outcome["b"] == "booked"
+
+
+def test_two_submissions_of_several_days_for_one_child_never_deadlock():
+    whole, half, _meal = centre(capacity=10)
+    family_a, (child,) = household(1)
+    family_b = household(0)[0]
+    child.links.create(family=family_b)
+    thursday = WEDNESDAY + datetime.timedelta(days=1)
+    for _round in range(5):
+        Booking.objects.all().delete()
+        PlaceDay.objects.update(booked=0)
+        results = run_together(
+            lambda: bookings.book_many(family=family_a, user=None, now=BEFORE, lines=[
+                bookings.Line(child, half, WEDNESDAY), bookings.Line(child, whole, thursday)]),
+            lambda: bookings.book_many(family=family_b, user=None, now=BEFORE, lines=[
+                bookings.Line(child, whole, thursday), bookings.Line(child, half, WEDNESDAY)]),
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert Booking.objects.filter(state="booked").count() == 2  # one household got each day

@@ -184,7 +184,7 @@ def test_a_household_cancels_only_its_own_bookings():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["book", "cancel"]), st.integers(0, 5), st.sampled_from([0, 1])),
+@given(st.lists(st.tuples(st.sampled_from(["book", "cancel"]), st.integers(0, 5), st.sampled_from([0, 1, 2])),
                 max_size=30))
 def test_no_booking_ever_exceeds_capacity_and_the_lists_stay_in_order(operations):
     Booking.objects.all().delete()
@@ -193,9 +193,9 @@ def test_no_booking_ever_exceeds_capacity_and_the_lists_stay_in_order(operations
     Unit.objects.all().delete()
     Place.objects.all().delete()
     Activity.objects.all().delete()
-    whole, half, _meal = centre(capacity=2)
+    whole, half, meal = centre(capacity=2)
     family, children = household(6)
-    units = [whole, half]
+    units = [whole, half, meal]
     for action, index, unit_index in operations:
         child, unit = children[index], units[unit_index]
         if action == "book":
@@ -207,12 +207,107 @@ def test_no_booking_ever_exceeds_capacity_and_the_lists_stay_in_order(operations
             live = Booking.objects.filter(child=child, unit=unit).exclude(state="cancelled").first()
             if live is not None:
                 before = Booking.objects.filter(state="booked").count()
-                promoted = bookings.cancel(live, family=family, user=None, now=BEFORE)
+                try:
+                    promoted = bookings.cancel(live, family=family, user=None, now=BEFORE)
+                except BookingRefused:
+                    continue  # its meal still needs it
+                assert not Booking.objects.filter(child=child, day=WEDNESDAY, unit=meal, state="booked").exists() \
+                    or unit != half
                 after = Booking.objects.filter(state="booked").count()
                 assert after == before - (live.state == "booked") + len(promoted)
+        # A meal is booked only with its half day.
+        for booked_meal in Booking.objects.filter(unit=meal, state="booked"):
+            assert Booking.objects.filter(child=booked_meal.child, day=booked_meal.day, unit=half,
+                                          state="booked").exists()
         for place_day in PlaceDay.objects.select_related("place"):
             booked = Booking.objects.filter(state="booked", day=place_day.day,
                                             unit__places=place_day.place).count()
             assert place_day.booked == booked <= place_day.place.capacity
         for each in units:
             assert waiting_positions(each) == list(range(1, len(waiting_positions(each)) + 1))
+
+
+def test_a_booking_another_needs_is_cancelled_after_it():
+    _whole, half, meal = centre()
+    family, (child,) = household()
+    morning = book(family, child, half)
+    lunch = book(family, child, meal)
+    with pytest.raises(BookingRefused, match="Annulez d'abord : Repas après la matinée"):
+        bookings.cancel(morning, family=family, user=None, now=BEFORE)
+    bookings.cancel(lunch, family=family, user=None, now=BEFORE)
+    bookings.cancel(morning, family=family, user=None, now=BEFORE)
+    assert set(Booking.objects.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_a_place_given_after_the_deadline_can_be_declined_or_accepted():
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    late = datetime.datetime(2026, 12, 8, 19, 0, tzinfo=PARIS)
+    for _round in range(2):
+        Booking.objects.all().delete()
+        PlaceDay.objects.update(booked=0)
+        held = book(family, first, whole)
+        book(family, second, whole)
+        (given_place,) = bookings.cancel(held, family=family, user=None, now=late, override=Override("Malade"))
+        assert given_place.needs_acceptance and given_place.accepted_at is None
+        if _round == 0:
+            bookings.cancel(given_place, family=family, user=None, now=late)  # declined, whatever the deadline
+            assert Booking.objects.get(pk=given_place.pk).state == "cancelled"
+        else:
+            bookings.accept(given_place, family=family, now=late)
+            with pytest.raises(BookingRefused, match="déclarez plutôt une absence"):
+                bookings.cancel(given_place, family=family, user=None, now=late)
+
+
+def test_a_newcomer_waits_behind_the_children_already_waiting_when_a_place_appears():
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second, third) = household(3)
+    book(family, first, whole)
+    book(family, second, whole)
+    Place.objects.filter(slot="morning").update(capacity=2)
+    assert book(family, third, whole).waiting_position == 2
+
+
+def test_a_booking_gives_back_the_places_it_took_even_if_its_unit_changed():
+    whole, _half, _meal = centre()
+    family, (child,) = household()
+    booking = book(family, child, whole)
+    evening = Place.objects.create(name="Salle du soir", slot="evening", capacity=10)
+    whole.places.add(evening)
+    bookings.cancel(booking, family=family, user=None, now=BEFORE)
+    assert sorted(PlaceDay.objects.values_list("booked", flat=True)) == [0, 0, 0, 0]
+
+
+def test_a_deadline_table_without_the_day_refuses_the_booking_in_french():
+    whole, _half, _meal = centre()
+    Activity.objects.update(booking_rule={"kind": "per_weekday",
+                                          "table": [{"booked": 0, "weekday": 4, "at": "11:00"}]})
+    family, (child,) = household()
+    with pytest.raises(BookingRefused, match="Aucun délai n'est prévu pour le mercredi"):
+        book(family, child, whole)
+
+
+def test_a_staff_override_is_in_the_audit_trail_with_its_reason():
+    from enfance.core.models import AuditEntry
+
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    book(family, first, whole)
+    forced = book(family, second, whole, override=Override("Place supplémentaire accordée", capacity=True))
+    assert forced.state == "booked"
+    entry = AuditEntry.objects.get(action="override")
+    assert entry.note == "Place supplémentaire accordée" and entry.family == family
+
+
+def test_several_lines_at_once_each_with_its_outcome():
+    whole, half, meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    thursday = WEDNESDAY + datetime.timedelta(days=1)
+    results = bookings.book_many(family=family, user=None, now=BEFORE, lines=[
+        bookings.Line(first, whole, WEDNESDAY), bookings.Line(second, whole, WEDNESDAY),
+        bookings.Line(first, half, WEDNESDAY), bookings.Line(first, whole, thursday),
+        bookings.Line(first, whole, datetime.date(2026, 12, 12)),
+    ])
+    outcomes = [r.state if isinstance(r, Booking) else r.message for _line, r in results]
+    assert outcomes[:2] == ["booked", "waiting"]
+    assert "pas compatible" in outcomes[2] and outcomes[3] == "booked" and "week-end" in outcomes[4]

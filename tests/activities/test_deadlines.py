@@ -177,16 +177,29 @@ def test_any_stored_value_is_a_rule_or_a_french_refusal(data):
         assert rule_to_json(rule)["kind"] == data["kind"]
 
 
-@given(st.dates(D(2020, 1, 1), D(2035, 12, 31)), st.integers(0, 30), st.times(), st.booleans())
-def test_days_before_lands_on_the_day_it_says_at_the_time_it_says(day, days, at, open_days):
-    rule = DaysBefore(days, at.replace(second=0, microsecond=0), open_days)
-    deadline = rule.deadline(day, EMPTY)
-    local = deadline.astimezone(PARIS)
-    assert local.date() <= day
-    if not open_days:
-        assert local.date() == day - datetime.timedelta(days=days) or local.hour != at.hour  # a skipped hour
+def _in_spring_gap(day, at):
+    """2:00 to 3:00 on the last Sunday of March: a wall-clock time that does not exist in Paris."""
+    return day.month == 3 and day.weekday() == 6 and day.day > 24 and at.hour == 2
+
+
+@given(st.dates(D(2020, 1, 1), D(2035, 12, 31)), st.integers(0, 30), st.times())
+def test_days_before_lands_on_the_day_it_says_at_the_time_it_says(day, days, at):
+    at = at.replace(second=0, microsecond=0)
+    local = DaysBefore(days, at).deadline(day, EMPTY).astimezone(PARIS)
+    target = day - datetime.timedelta(days=days)
+    if _in_spring_gap(target, at):
+        assert (local.date(), local.hour, local.minute) == (target, 3, at.minute)
     else:
-        assert EMPTY.is_open_day(local.date()) or days == 0
+        assert (local.date(), local.time()) == (target, at)
+
+
+@given(st.dates(D(2020, 1, 1), D(2035, 12, 31)), st.integers(1, 20))
+def test_open_days_before_count_exactly_that_many_open_days(day, days):
+    calendar = OpeningCalendar(closures={day - datetime.timedelta(days=3): "Fermeture"})
+    deadline_day = DaysBefore(days, T(9, 0), open_days=True).deadline(day, calendar).astimezone(PARIS).date()
+    assert calendar.is_open_day(deadline_day)
+    between = [deadline_day + datetime.timedelta(days=i) for i in range(1, (day - deadline_day).days)]
+    assert sum(calendar.is_open_day(d) for d in between) == days - 1
 
 
 def test_public_holidays_come_from_the_holidays_package():
