@@ -45,9 +45,10 @@ def at_local(day, at):
 
 
 def _hhmm(at):
+    # 0 h, not "minuit": "la veille à minuit" reads as the end of that day, the rule means its start.
     if at.minute:
         return f"{at.hour} h {at.minute:02d}"
-    return _("minuit") if at.hour == 0 else _("midi") if at.hour == 12 else f"{at.hour} h"
+    return _("midi") if at.hour == 12 else f"{at.hour} h"
 
 
 @dataclass(frozen=True)

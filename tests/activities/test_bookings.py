@@ -311,3 +311,15 @@ def test_several_lines_at_once_each_with_its_outcome():
     outcomes = [r.state if isinstance(r, Booking) else r.message for _line, r in results]
     assert outcomes[:2] == ["booked", "waiting"]
     assert "pas compatible" in outcomes[2] and outcomes[3] == "booked" and "week-end" in outcomes[4]
+
+
+def test_a_unit_cannot_require_itself_or_a_unit_it_excludes():
+    from django.core.exceptions import ValidationError
+
+    whole, half, meal = centre()
+    meal.requires = meal
+    with pytest.raises(ValidationError, match="elle-même"):
+        meal.clean()
+    whole.requires = half
+    with pytest.raises(ValidationError, match="incompatible"):
+        whole.clean()

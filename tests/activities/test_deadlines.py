@@ -44,7 +44,7 @@ def test_open_days_skip_weekends_and_public_holidays():
     rule = DaysBefore(3, T(0, 0), open_days=True)
     # Tuesday after Whit Monday (25 May 2026): Monday, the weekend skipped; Friday, Thursday, Wednesday counted.
     assert rule.deadline(D(2026, 5, 26), EMPTY) == paris(2026, 5, 20, 0, 0)
-    assert rule.describe() == "3 jours ouvrés avant, à minuit"
+    assert rule.describe() == "3 jours ouvrés avant, à 0 h"
     # Counted in calendar days, the weekend and the holiday count.
     assert DaysBefore(3, T(0, 0)).deadline(D(2026, 5, 26), EMPTY) == paris(2026, 5, 23, 0, 0)
 
@@ -96,7 +96,7 @@ def test_a_deadline_at_midnight_closes_the_day_as_it_begins():
     day = D(2026, 12, 10)
     assert is_open_for(day, rule, EMPTY, paris(2026, 12, 9, 23, 59, 59))
     assert not is_open_for(day, rule, EMPTY, paris(2026, 12, 10, 0, 0))
-    assert rule.describe() == "le jour même à minuit"
+    assert rule.describe() == "le jour même à 0 h"
 
 
 def test_thursday_noon_for_the_whole_next_week():
