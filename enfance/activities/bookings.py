@@ -24,7 +24,7 @@ from enfance.families.models import Child, ChildLink
 
 from .calendar import OpeningCalendar
 from .deadlines import RuleError, is_open_for, rule_from_json
-from .models import Booking, PlaceDay, Unit
+from .models import Booking, PlaceDay, Registration, Unit
 
 State = Booking.State
 # Deadlines counted in open days reach this far back (60 open days are about 84 calendar days).
@@ -82,6 +82,10 @@ def _check(unit, child, day, now, calendar, override):
     if not is_open_for(day, _Fixed(deadline), calendar, now) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
                              % {"when": _when(deadline)})
+    if activity.needs_registration and not Registration.objects.filter(
+            child=child, activity=activity, first_day__lte=day, last_day__gte=day).exists():
+        raise BookingRefused(_("%(name)s n'est pas inscrit(e) à %(activity)s pour ce jour.")
+                             % {"name": child.first_name, "activity": activity.name})
     age = _age_on(child.birth_date, day)
     if (activity.min_age is not None and age < activity.min_age) or \
             (activity.max_age is not None and age > activity.max_age):

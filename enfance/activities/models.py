@@ -56,6 +56,8 @@ class Activity(models.Model):
     # certificate_days of the illness's first day; its first waiting_days are billed anyway ("jours de carence").
     certificate_days = models.PositiveSmallIntegerField(_("délai d'envoi du certificat médical (jours)"), default=3)
     waiting_days = models.PositiveSmallIntegerField(_("jours de carence"), default=0)
+    # Booked only by a child registered to the activity for that day (Registration).
+    needs_registration = models.BooleanField(_("inscription nécessaire avant de réserver"), default=False)
     min_age = models.PositiveSmallIntegerField(_("âge minimum (ans révolus le jour même)"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("âge maximum (ans révolus le jour même)"), null=True, blank=True)
     is_active = models.BooleanField(_("proposée aux familles"), default=True)
@@ -216,3 +218,28 @@ class Absence(models.Model):
 
     def __str__(self):
         return f"{self.booking} ({self.reason})"
+
+
+class Registration(models.Model):
+    """A child registered to an activity for a period by a household, with an optional weekly pattern
+    ({"0": [unit ids], ...}: what is booked every Monday...) that approval books on every open day."""
+
+    child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="registrations")
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="registrations")
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="registrations")
+    first_day = models.DateField(_("du"))
+    last_day = models.DateField(_("au"))
+    pattern = models.JSONField(_("semaine type"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["first_day", "pk"]
+        verbose_name = _("inscription")
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=F("first_day")), name="registration_in_order"),
+        ]
+        indexes = [models.Index(fields=["child", "activity", "last_day"], name="registration_child_activity")]
+
+    def __str__(self):
+        return f"{self.child_id} {self.activity} {self.first_day:%d/%m/%Y}–{self.last_day:%d/%m/%Y}"
