@@ -151,7 +151,7 @@ def _record_override(override, user, family, child, booking, what):
                  changes={what: ["", override.reason]}, note=override.reason)
 
 
-def book_many(*, family, lines, user, now=None, override=None):
+def book_many(*, family, lines, user, now=None, override=None, registration=None):
     """Book each line (child, unit, day) for `family`, in one transaction: [(line, Booking or BookingRefused)].
 
     A line the rules refuse does not stop the others; its BookingRefused says why. Booking what the child
@@ -187,7 +187,7 @@ def book_many(*, family, lines, user, now=None, override=None):
             unit = units[line.unit.pk]
             try:
                 booking = _book_locked(family, line, unit, [rows[(line.day, p.pk)] for p in unit.places.all()],
-                                       user, override)
+                                       user, override, registration)
             except BookingRefused as refusal:
                 results[index] = (line, refusal)
             else:
@@ -195,7 +195,7 @@ def book_many(*, family, lines, user, now=None, override=None):
     return results
 
 
-def _book_locked(family, line, unit, rows, user, override):
+def _book_locked(family, line, unit, rows, user, override, registration=None):
     child, day = line.child, line.day
     _check_the_childs_day(unit, child, day)
     existing = Booking.objects.filter(child=child, unit=unit, day=day).exclude(state=State.CANCELLED).first()
@@ -209,12 +209,12 @@ def _book_locked(family, line, unit, rows, user, override):
     if forced or (_has_room(rows) and not queue.exists()):
         _take(rows, +1)
         booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.BOOKED,
-                                         created_by=user)
+                                         created_by=user, registration=registration)
         booking.taken.set(rows)
     else:
         last = queue.aggregate(n=Max("waiting_position"))["n"] or 0
         booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.WAITING,
-                                         waiting_position=last + 1, created_by=user)
+                                         waiting_position=last + 1, created_by=user, registration=registration)
     if override:
         _record_override(override, user, family, child, booking, _("réservation hors délai ou au-delà des places"))
     return booking
@@ -257,44 +257,74 @@ def _off_the_list(booking, state, **fields):
 
 
 def cancel(booking, *, family, user, now=None, override=None):
-    """Cancel a booking of `family` (or leave the waiting list); the bookings promoted from a waiting list.
+    """Cancel one booking (see cancel_many): the bookings promoted from a waiting list; BookingRefused."""
+    ((_booking, result),) = cancel_many([booking], family=family, user=user, now=now, override=override)
+    if isinstance(result, BookingRefused):
+        raise result
+    return result
+
+
+def cancel_many(bookings_, *, family, user, now=None, override=None):
+    """Cancel bookings of `family` (or leave their waiting lists), in one transaction taking every lock first:
+    [(booking, promoted bookings or BookingRefused)].
 
     A booked place can be cancelled until the activity's cancellation deadline (staff may override it); a
     place given from the waiting list and not yet accepted can be declined at any time; leaving a waiting
     list is always allowed. A booking another one of the day requires (the half day under its meal) is
-    cancelled after it. Cancelling twice changes nothing the second time.
+    cancelled after it: in one call, the dependants go first. Cancelling twice changes nothing.
     """
     now = now or timezone.now()
-    unit = Unit.objects.select_related("activity").get(pk=booking.unit_id)
-    taken = set(booking.taken.values_list("place_id", flat=True))
+    if not bookings_:
+        return []
+    ids = [b.pk for b in bookings_]
+    found = {b.pk: b for b in Booking.objects.filter(pk__in=ids).select_related("unit__activity")}
+    keys = set()
+    for booking in found.values():
+        places = _sharing_places(booking.unit) | set(booking.taken.values_list("place_id", flat=True))
+        keys |= {(booking.day, pk) for pk in places}
+    days = [b.day for b in found.values()]
+    calendar = OpeningCalendar.load(min(days) - CALENDAR_REACH, max(days))
+    outcomes = {}
     with transaction.atomic():
-        rows = _lock_places((booking.day, pk) for pk in _sharing_places(unit) | taken)
-        _lock_children([booking.child_id])
-        booking = Booking.objects.select_for_update(no_key=True).get(pk=booking.pk)
-        if booking.family_id != family.pk:
-            raise BookingRefused(_("Cette réservation n'est pas celle de votre foyer."))
-        if booking.state == State.CANCELLED:
-            return []
-        if booking.state == State.WAITING:
-            _off_the_list(booking, State.CANCELLED, cancelled_at=now)
-            return []
-        dependent = (Booking.objects.filter(child_id=booking.child_id, day=booking.day, unit__requires=unit)
-                     .exclude(state=State.CANCELLED).select_related("unit").first())
-        if dependent is not None:
-            raise BookingRefused(_("Annulez d'abord : %(unit)s, qui a besoin de cette réservation.")
-                                 % {"unit": dependent.unit.name})
-        calendar = OpeningCalendar.load(booking.day - CALENDAR_REACH, booking.day)
-        deadline = _deadline(unit.activity.cancellation_rule, booking.day, calendar)
-        declining = booking.needs_acceptance and booking.accepted_at is None
-        if not is_open_for(booking.day, _Fixed(deadline), calendar, now) and not declining:
-            if not (override and override.deadline):
-                raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
-                                       "déclarez plutôt une absence.") % {"when": _when(deadline)})
-            _record_override(override, user, family, booking.child, booking, _("annulation hors délai"))
-        _take([row for row in rows.values() if row.pk in set(booking.taken.values_list("pk", flat=True))], -1)
-        booking.state, booking.cancelled_at = State.CANCELLED, now
-        booking.save(update_fields=["state", "cancelled_at"])
-        return _promote(rows, booking.day, now, calendar)
+        rows = _lock_places(keys)
+        _lock_children(b.child_id for b in found.values())
+        locked = {b.pk: b for b in Booking.objects.select_for_update(no_key=True).filter(pk__in=ids)
+                  .select_related("unit__activity").order_by("pk")}
+        # Dependants (a meal) before what they require (its half day).
+        for booking in sorted(locked.values(), key=lambda b: (b.unit.requires_id is None, b.day, b.pk)):
+            day_rows = {key: row for key, row in rows.items() if key[0] == booking.day}
+            try:
+                outcomes[booking.pk] = _cancel_locked(booking, family, user, now, override, day_rows, calendar)
+            except BookingRefused as refusal:
+                outcomes[booking.pk] = refusal
+    return [(b, outcomes.get(b.pk, [])) for b in bookings_]
+
+
+def _cancel_locked(booking, family, user, now, override, rows, calendar):
+    if booking.family_id != family.pk:
+        raise BookingRefused(_("Cette réservation n'est pas celle de votre foyer."))
+    if booking.state == State.CANCELLED:
+        return []
+    if booking.state == State.WAITING:
+        _off_the_list(booking, State.CANCELLED, cancelled_at=now)
+        return []
+    dependent = (Booking.objects.filter(child_id=booking.child_id, day=booking.day, unit__requires=booking.unit_id)
+                 .exclude(state=State.CANCELLED).select_related("unit").first())
+    if dependent is not None:
+        raise BookingRefused(_("Annulez d'abord : %(unit)s, qui a besoin de cette réservation.")
+                             % {"unit": dependent.unit.name})
+    deadline = _deadline(booking.unit.activity.cancellation_rule, booking.day, calendar)
+    declining = booking.needs_acceptance and booking.accepted_at is None
+    if not is_open_for(booking.day, _Fixed(deadline), calendar, now) and not declining:
+        if not (override and override.deadline):
+            raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
+                                   "déclarez plutôt une absence.") % {"when": _when(deadline)})
+        _record_override(override, user, family, booking.child, booking, _("annulation hors délai"))
+    taken = set(booking.taken.values_list("pk", flat=True))
+    _take([row for row in rows.values() if row.pk in taken], -1)
+    booking.state, booking.cancelled_at = State.CANCELLED, now
+    booking.save(update_fields=["state", "cancelled_at"])
+    return _promote(rows, booking.day, now, calendar)
 
 
 def accept(booking, *, family, now=None):

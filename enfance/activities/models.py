@@ -171,6 +171,10 @@ class Booking(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     # The places it took on its day (the unit's places may change afterwards): cancelling gives back these.
     taken = models.ManyToManyField(PlaceDay, blank=True, related_name="+")
+    # Booked by a registration's weekly pattern (a new pattern or its end cancels these, never those booked
+    # by hand).
+    registration = models.ForeignKey("Registration", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="bookings")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

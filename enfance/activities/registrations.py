@@ -22,23 +22,26 @@ MAX_PERIOD = datetime.timedelta(days=400)
 
 def _clean_pattern(activity, pattern):
     """{weekday (0 Monday): [units of this activity]}, from {"0": [unit ids]}; BookingRefused when it cannot be."""
+    invalid = BookingRefused(_("Semaine type invalide."))
     if not isinstance(pattern, dict):
-        raise BookingRefused(_("Semaine type invalide."))
+        raise invalid
     units = {u.pk: u for u in Unit.objects.filter(activity=activity)}
     clean = {}
     for weekday, unit_ids in pattern.items():
-        try:
-            day = int(weekday)
-        except (TypeError, ValueError):
-            raise BookingRefused(_("Semaine type invalide.")) from None
-        if not 0 <= day <= 6 or not isinstance(unit_ids, list):
-            raise BookingRefused(_("Semaine type invalide."))
+        if not isinstance(weekday, str) or weekday not in {str(d) for d in range(7)} or not isinstance(unit_ids, list):
+            raise invalid
+        day = int(weekday)
+        if day in clean or len(unit_ids) > len(units):
+            raise invalid
         chosen = []
         for unit_id in unit_ids:
+            if not isinstance(unit_id, int) or isinstance(unit_id, bool):
+                raise invalid
             if unit_id not in units:
                 raise BookingRefused(_("Cette prestation n'est pas une prestation de %(activity)s.")
                                      % {"activity": activity.name})
-            chosen.append(units[unit_id])
+            if units[unit_id] not in chosen:
+                chosen.append(units[unit_id])
         if chosen:
             clean[day] = chosen
     return clean
@@ -71,6 +74,9 @@ def approve(*, family, child, activity, first_day, last_day, pattern=None, user,
     if not child.links.filter(family=family).exists():
         raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
     with transaction.atomic():
+        # Serialises the approvals of one activity, so that two of one child never both see no overlap (the
+        # activity row is in no booking's lock order).
+        type(activity).objects.select_for_update(no_key=True).filter(pk=activity.pk).first()
         overlapping = Registration.objects.filter(child=child, activity=activity, family=family,
                                                   first_day__lte=last_day, last_day__gte=first_day)
         if overlapping.exists():
@@ -82,28 +88,18 @@ def approve(*, family, child, activity, first_day, last_day, pattern=None, user,
                                                    created_by=user)
         start = max(first_day, timezone.localdate(now))
         calendar = OpeningCalendar.load(start, last_day)
-        results = bookings.book_many(family=family, user=user, now=now,
+        results = bookings.book_many(family=family, user=user, now=now, registration=registration,
                                      lines=_pattern_lines(child, clean, start, last_day, calendar))
     return registration, results
 
 
 def _cancel_from(registration, from_day, keep, user, now):
-    """Cancel the registration's bookings from `from_day` that `keep(booking)` does not keep:
-    [(booking, None or BookingRefused)]."""
-    live = (Booking.objects.filter(child_id=registration.child_id, family_id=registration.family_id,
-                                   unit__activity_id=registration.activity_id, day__gte=from_day,
-                                   day__lte=registration.last_day).exclude(state=Booking.State.CANCELLED)
-            .select_related("unit").order_by("-day", "unit__requires_id", "pk"))
-    outcomes = []
-    for booking in live:  # latest first, and a meal before its half day
-        if keep(booking):
-            continue
-        try:
-            bookings.cancel(booking, family=registration.family, user=user, now=now)
-            outcomes.append((booking, None))
-        except BookingRefused as refusal:
-            outcomes.append((booking, refusal))
-    return outcomes
+    """Cancel the bookings the registration's pattern made from `from_day` on that `keep(booking)` does not
+    keep (never those booked by hand), in one call: [(booking, promoted or BookingRefused)]."""
+    from_day = max(from_day, registration.first_day)
+    live = [b for b in Booking.objects.filter(registration=registration, day__gte=from_day)
+            .exclude(state=Booking.State.CANCELLED).select_related("unit") if not keep(b)]
+    return bookings.cancel_many(live, family=registration.family, user=user, now=now)
 
 
 def change_pattern(registration, *, from_day, pattern, user, now=None):
@@ -111,11 +107,15 @@ def change_pattern(registration, *, from_day, pattern, user, now=None):
     now = now or timezone.now()
     clean = _clean_pattern(registration.activity, pattern)
     wanted = {(d, u.pk) for d, units in clean.items() for u in units}
+    # Two transactions, each taking its locks in the one order (see bookings): never one holding the child
+    # while asking for another day's places.
     cancelled = _cancel_from(registration, from_day, lambda b: (b.day.weekday(), b.unit_id) in wanted, user, now)
-    calendar = OpeningCalendar.load(from_day, registration.last_day)
-    booked = bookings.book_many(family=registration.family, user=user, now=now,
-                                lines=_pattern_lines(registration.child, clean, max(from_day, timezone.localdate(
-                                    now)), registration.last_day, calendar))
+    registration.refresh_from_db(fields=["last_day"])
+    start = max(from_day, registration.first_day, timezone.localdate(now))
+    calendar = OpeningCalendar.load(start, registration.last_day)
+    booked = bookings.book_many(family=registration.family, user=user, now=now, registration=registration,
+                                lines=_pattern_lines(registration.child, clean, start, registration.last_day,
+                                                     calendar))
     registration.pattern = {str(d): [u.pk for u in us] for d, us in clean.items()}
     registration.save(update_fields=["pattern"])
     return cancelled, booked
@@ -128,6 +128,8 @@ def end(registration, *, from_day, user, now=None):
     if from_day <= registration.first_day:
         raise BookingRefused(_("L'inscription ne peut pas finir avant d'avoir commencé."))
     outcomes = _cancel_from(registration, from_day, lambda b: False, user, now)
-    registration.last_day = min(registration.last_day, from_day - datetime.timedelta(days=1))
+    # The days past their deadline stay booked: the registration still covers them.
+    kept = [b.day for b, result in outcomes if isinstance(result, BookingRefused)]
+    registration.last_day = min(registration.last_day, max([from_day - datetime.timedelta(days=1), *kept]))
     registration.save(update_fields=["last_day"])
     return outcomes

@@ -9,7 +9,7 @@ import pytest
 from enfance.activities import absences
 from enfance.activities.bookings import BookingRefused
 from enfance.activities.models import Absence, Booking
-from tests.activities.test_bookings import BEFORE, book, centre, household
+from tests.activities.test_bookings import book, centre, household
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,10 @@ def at(day, hour=9):
 
 @pytest.fixture
 def week():
+    return week_of()
+
+
+def week_of():
     """A child booked for the whole day every day from Tuesday 8 to Monday 14 December (the weekend closed)."""
     whole, _half, _meal = centre(capacity=1, certificate_days=3, waiting_days=1)
     family, (child, other) = household(2)
@@ -129,4 +133,51 @@ def test_an_absence_that_cannot_be_is_refused_in_french(week):
     with pytest.raises(BookingRefused, match="Aucune réservation"):
         declare(stranger, child, WEDNESDAY, WEDNESDAY)
     assert not Absence.objects.exists()
-    assert BEFORE < at(TUESDAY)
+
+
+def test_an_absence_on_a_half_day_and_its_meal_cancels_both_at_once():
+    _whole, half, meal = centre(capacity=5)
+    family, (child,) = household()
+    for day in (WEDNESDAY, THURSDAY):
+        book(family, child, half, day=day, now=at(D(2026, 12, 1)))
+        book(family, child, meal, day=day, now=at(D(2026, 12, 1)))
+    declared = declare(family, child, WEDNESDAY, THURSDAY, reason="other", now=at(TUESDAY, 8))
+    assert len(declared) == 4
+    assert set(Booking.objects.values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_declaring_twice_before_the_deadline_gives_the_same_absences():
+    family, child, _other, _whole = week_of()
+    first = declare(family, child, THURSDAY, FRIDAY, reason="other", now=at(TUESDAY, 8))
+    again = declare(family, child, THURSDAY, FRIDAY, reason="other", now=at(TUESDAY, 9))
+    assert [a.pk for a in again] == [a.pk for a in first]
+
+
+def test_a_place_given_and_not_accepted_is_declined_by_an_absence_and_never_billed():
+    from enfance.activities import bookings
+    from enfance.activities.bookings import Override
+
+    family, child, other, _whole = week_of()
+    held = Booking.objects.get(child=child, day=THURSDAY)
+    (given,) = bookings.cancel(held, family=family, user=None, now=at(THURSDAY, 7), override=Override("Malade"))
+    assert given.child_id == other.pk and given.needs_acceptance
+    (absence,) = declare(family, other, THURSDAY, THURSDAY, reason="other", now=at(THURSDAY, 8))
+    assert Booking.objects.get(pk=given.pk).state == "cancelled"
+    assert absences.billing(Absence.objects.get(pk=absence.pk), now=at(FRIDAY)).billed is False
+
+
+def test_a_day_without_booking_does_not_end_an_illness():
+    family, child, _other, whole = week_of()
+    Booking.objects.filter(child=child, day=THURSDAY).delete()  # no canteen for this child on Thursdays
+    declared = {a.booking.day: a for a in declare(family, child, WEDNESDAY, FRIDAY, now=at(FRIDAY, 20))}
+    assert set(declared) == {WEDNESDAY, FRIDAY}
+    assert "Jour de carence" not in absences.billing(declared[FRIDAY], now=at(FRIDAY, 21)).why
+    assert absences.add_certificate(declared[WEDNESDAY], at=at(FRIDAY, 21)) == 2
+
+
+def test_a_certificate_covers_the_days_of_the_illness_declared_after_it():
+    family, child, _other, _whole = week_of()
+    (wednesday,) = declare(family, child, WEDNESDAY, WEDNESDAY, now=at(WEDNESDAY, 20))
+    absences.add_certificate(wednesday, at=at(THURSDAY, 9))
+    (thursday,) = declare(family, child, THURSDAY, THURSDAY, now=at(THURSDAY, 10))
+    assert absences.billing(thursday, now=at(NEXT_MONDAY)).billed is False

@@ -60,7 +60,7 @@ def test_a_new_pattern_from_a_day_cancels_what_no_longer_fits_and_books_the_rest
                                                      pattern={"3": [half.pk]}, user=None, now=NOW)
     assert days_booked(child, whole) == [D(2026, 12, 7)]
     assert days_booked(child, half) == [D(2026, 12, 10), D(2026, 12, 17)]
-    assert [b.day for b, refusal in cancelled if refusal is None] == [D(2026, 12, 14)]
+    assert [b.day for b, result in cancelled if not isinstance(result, BookingRefused)] == [D(2026, 12, 14)]
 
 
 def test_ending_a_registration_cancels_its_days_and_keeps_those_past_their_deadline():
@@ -69,11 +69,12 @@ def test_ending_a_registration_cancels_its_days_and_keeps_those_past_their_deadl
     registration, _ = approve(family, child, whole.activity, {"0": [whole.pk], "1": [whole.pk]})
     late = datetime.datetime(2026, 12, 7, 19, 0, tzinfo=PARIS)  # Tuesday the 8th's deadline has passed
     outcomes = registrations.end(registration, from_day=D(2026, 12, 8), user=None, now=late)
-    kept = [b.day for b, refusal in outcomes if refusal is not None]
+    kept = [b.day for b, result in outcomes if isinstance(result, BookingRefused)]
     assert kept == [D(2026, 12, 8)]
     # Tuesday 1st was past its deadline when the registration was approved (Monday 30 November 18:00).
     assert days_booked(child, whole) == [D(2026, 12, 7), D(2026, 12, 8)]
-    assert Registration.objects.get(pk=registration.pk).last_day == D(2026, 12, 7)
+    # It still covers the day that stayed booked.
+    assert Registration.objects.get(pk=registration.pk).last_day == D(2026, 12, 8)
 
 
 @pytest.mark.parametrize("pattern, message", [
@@ -82,6 +83,11 @@ def test_ending_a_registration_cancels_its_days_and_keeps_those_past_their_deadl
     ({"lundi": []}, "Semaine type invalide"),
     ({"0": "x"}, "Semaine type invalide"),
     ({"0": [999999]}, "n'est pas une prestation de Centre de loisirs"),
+    ({"0": [[1]]}, "Semaine type invalide"),
+    ({"0": [True]}, "Semaine type invalide"),
+    ({"0": [1.0]}, "Semaine type invalide"),
+    ({"00": []}, "Semaine type invalide"),
+    ({"0": [1] * 50}, "Semaine type invalide"),
 ])
 def test_a_pattern_that_cannot_be_is_refused_in_french(pattern, message):
     whole, _half, _meal = centre()
@@ -103,3 +109,14 @@ def test_a_registration_of_another_households_child_or_over_another_is_refused()
     other_activity = Activity.objects.create(name="Cantine", kind="canteen", booking_rule={}, cancellation_rule={})
     assert registrations.covering(child, other_activity, D(2026, 12, 2)) is None
     assert registrations.covering(child, whole.activity, D(2026, 12, 2)) is not None
+
+
+def test_a_new_pattern_never_cancels_what_was_booked_by_hand_or_by_another_registration():
+    whole, half, _meal = centre(capacity=10)
+    family, (child,) = household()
+    earlier, _ = approve(family, child, whole.activity, {"0": [whole.pk]}, first=D(2026, 12, 1), last=D(2026, 12, 8))
+    later, _ = approve(family, child, whole.activity, {"0": [whole.pk]}, first=D(2026, 12, 9), last=LAST)
+    by_hand = book(family, child, half, day=D(2026, 12, 16), now=NOW)
+    registrations.change_pattern(later, from_day=D(2026, 12, 1), pattern={}, user=None, now=NOW)
+    assert days_booked(child, whole) == [D(2026, 12, 7)]  # the earlier registration's Monday stays
+    assert Booking.objects.get(pk=by_hand.pk).state == "booked"
