@@ -76,24 +76,48 @@ def _cancels(booking, now, calendar):
     return now.astimezone(datetime.UTC) < deadline.astimezone(datetime.UTC)
 
 
-def _episode(absence, calendar):
-    """The days of the illness this absence belongs to: the days around it on which the child was absent ill.
-    Only a day the child was booked and came ends it: a weekend, a holiday or a day without booking does not."""
-    booking, window = absence.booking, datetime.timedelta(days=MAX_DAYS)
-    around = Booking.objects.filter(child_id=booking.child_id, day__range=(booking.day - window,
-                                                                           booking.day + window))
-    ill_days = set(around.filter(absence__reason=Absence.Reason.ILLNESS).values_list("day", flat=True))
-    came = set(around.filter(state=Booking.State.BOOKED, absence__isnull=True).values_list("day", flat=True))
-    days = {booking.day}
-    for step in (-1, 1):
-        day = booking.day + datetime.timedelta(days=step)
-        while abs((day - booking.day).days) <= MAX_DAYS:
-            if day in ill_days:
-                days.add(day)
-            elif day in came:
-                break
-            day += datetime.timedelta(days=step)
-    return days
+@dataclass
+class _ChildDays:
+    """What decides a child's illnesses around some days, read once: the days it was absent ill (with the
+    certificates received for them) and the days it was booked and came."""
+
+    ill: dict  # day -> earliest certificate received that day's absence, or None
+    came: set
+
+    @classmethod
+    def load(cls, child_ids, first_day, last_day):
+        rows = (Booking.objects.filter(child_id__in=child_ids, day__range=(first_day, last_day))
+                .exclude(state=Booking.State.WAITING)
+                .values_list("child_id", "day", "state", "absence__reason", "absence__certificate_received_at"))
+        by_child = {child_id: cls({}, set()) for child_id in child_ids}
+        for child_id, day, state, reason, certificate in rows:
+            days = by_child[child_id]
+            if reason == Absence.Reason.ILLNESS:
+                known = days.ill.get(day)
+                days.ill[day] = min(filter(None, (known, certificate)), default=None)
+            elif reason is None and state == Booking.State.BOOKED:
+                days.came.add(day)
+        return by_child
+
+    def episode(self, day):
+        """The days of the illness `day` belongs to: only a day the child was booked and came ends it (a
+        weekend, a holiday or a day without booking does not)."""
+        days = {day}
+        for step in (-1, 1):
+            other = day + datetime.timedelta(days=step)
+            while abs((other - day).days) <= MAX_DAYS:
+                if other in self.ill:
+                    days.add(other)
+                elif other in self.came:
+                    break
+                other += datetime.timedelta(days=step)
+        return days
+
+
+def _episode(absence, calendar=None):
+    day, window = absence.booking.day, datetime.timedelta(days=MAX_DAYS)
+    child_id = absence.booking.child_id
+    return _ChildDays.load([child_id], day - 2 * window, day + 2 * window)[child_id].episode(day)
 
 
 def _open_days_between(first, last, calendar):
@@ -107,14 +131,29 @@ def _open_days_between(first, last, calendar):
 
 def billing(absence, now=None):
     """Whether this absence is billed, and why."""
+    return billing_many([absence], now=now)[absence.pk]
+
+
+def billing_many(absences, now=None):
+    """{absence id: Billing} for many absences (a household's month) in a fixed number of queries."""
     now = now or timezone.now()
+    absences = list(Absence.objects.filter(pk__in=[a.pk for a in absences]).select_related("booking__unit__activity"))
+    if not absences:
+        return {}
+    days = [a.booking.day for a in absences]
+    window = datetime.timedelta(days=MAX_DAYS)
+    calendar = OpeningCalendar.load(min(days) - CALENDAR_REACH, max(days) + window)
+    children = _ChildDays.load({a.booking.child_id for a in absences}, min(days) - 2 * window, max(days) + 2 * window)
+    return {a.pk: _billing(a, now, calendar, children[a.booking.child_id]) for a in absences}
+
+
+def _billing(absence, now, calendar, child_days):
     booking = absence.booking
     activity = booking.unit.activity
     if absence.justified_by_id:
         return Billing(False, _("Justifiée par la mairie : non facturée."))
     if booking.needs_acceptance and booking.accepted_at is None:
         return Billing(False, _("Place proposée sur liste d'attente et non acceptée : non facturée."))
-    calendar = OpeningCalendar.load(booking.day - CALENDAR_REACH, booking.day + datetime.timedelta(days=MAX_DAYS))
     deadline = _deadline(activity.cancellation_rule, booking.day, calendar)
     if absence.declared_at.astimezone(datetime.UTC) < deadline.astimezone(datetime.UTC) \
             or booking.state == Booking.State.CANCELLED:
@@ -123,7 +162,7 @@ def billing(absence, now=None):
         "when": date_format(timezone.localtime(deadline), "j F Y à H:i")}
     if absence.reason != Absence.Reason.ILLNESS:
         return Billing(True, _("%(late)s : facturée.") % {"late": late})
-    episode = _episode(absence, calendar)
+    episode = child_days.episode(booking.day)
     start = min(episode)
     if activity.waiting_days and _open_days_between(start, booking.day, calendar) <= activity.waiting_days:
         return Billing(True, ngettext(
@@ -132,9 +171,7 @@ def billing(absence, now=None):
             activity.waiting_days) % {"n": activity.waiting_days})
     last_day = start + datetime.timedelta(days=activity.certificate_days)
     # One certificate covers the whole illness, days declared after it included.
-    received = (Absence.objects.filter(booking__child_id=booking.child_id, booking__day__in=episode,
-                                       reason=Absence.Reason.ILLNESS, certificate_received_at__isnull=False)
-                .order_by("certificate_received_at").values_list("certificate_received_at", flat=True).first())
+    received = min(filter(None, (child_days.ill.get(day) for day in episode)), default=None)
     if received and timezone.localdate(received) <= last_day:
         return Billing(False, _("Maladie justifiée par un certificat médical : non facturée."))
     if timezone.localdate(now) <= last_day:
@@ -148,8 +185,6 @@ def add_certificate(absence, *, at=None):
     """A medical certificate came for this absence: it covers every absence of the same illness. The number
     of absences it covers."""
     at = at or timezone.now()
-    day, window = absence.booking.day, datetime.timedelta(days=MAX_DAYS)
-    calendar = OpeningCalendar.load(day - window, day + window)
     return Absence.objects.filter(booking__child_id=absence.booking.child_id, reason=Absence.Reason.ILLNESS,
-                                  booking__day__in=_episode(absence, calendar),
+                                  booking__day__in=_episode(absence),
                                   certificate_received_at__isnull=True).update(certificate_received_at=at)

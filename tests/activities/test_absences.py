@@ -181,3 +181,26 @@ def test_a_certificate_covers_the_days_of_the_illness_declared_after_it():
     absences.add_certificate(wednesday, at=at(THURSDAY, 9))
     (thursday,) = declare(family, child, THURSDAY, THURSDAY, now=at(THURSDAY, 10))
     assert absences.billing(thursday, now=at(NEXT_MONDAY)).billed is False
+
+
+def test_the_billing_of_a_month_of_absences_costs_the_same_queries_as_of_one():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    whole, _half, _meal = centre(capacity=30, certificate_days=3, waiting_days=1)
+    family, children = household(3)
+    days = [D(2026, 12, 1) + datetime.timedelta(days=i) for i in range(31)]
+    for child in children:
+        for day in days:
+            if day.weekday() < 5 and day != D(2026, 12, 25):
+                book(family, child, whole, day=day, now=at(D(2026, 11, 20)))
+    declared = []
+    for child in children:
+        declared += declare(family, child, days[0], days[-1], now=at(D(2026, 12, 31), 20))
+    assert len(declared) == 3 * 22
+    with CaptureQueriesContext(connection) as one:
+        absences.billing_many(declared[:1], now=at(D(2027, 1, 4)))
+    with CaptureQueriesContext(connection) as month:
+        results = absences.billing_many(declared, now=at(D(2027, 1, 4)))
+    assert len(month) == len(one) <= 4
+    assert sum(r.billed is True for r in results.values()) == 66  # no certificate: all billed
