@@ -84,6 +84,19 @@ class Activity(models.Model):
             raise ValidationError(errors)
 
 
+class Site(models.Model):
+    """Where children are received and, for the kitchen, fed: a school, the leisure centre."""
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("site")
+
+    def __str__(self):
+        return self.name
+
+
 class Place(models.Model):
     """Room for so many children a day in a time slot ("Réfectoire des Pins, midi": 120). The units of every
     activity that use it share it: 40 whole days and 20 half days never fill a room of 40."""
@@ -95,6 +108,8 @@ class Place(models.Model):
         EVENING = "evening", _("soir")
 
     name = models.CharField(_("nom"), max_length=120, unique=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="places",
+                             verbose_name=_("site"))
     slot = models.CharField(_("moment"), max_length=20, choices=Slot.choices)
     capacity = models.PositiveIntegerField(_("places par jour"))
 
