@@ -78,6 +78,13 @@ def _check(unit, child, day, now, calendar, override):
     closed = calendar.closed_because(day)
     if closed:
         raise BookingRefused(_("Fermé ce jour-là (%(why)s).") % {"why": closed})
+    not_running = _not_running(activity, day, calendar)
+    if not_running:
+        raise BookingRefused(not_running)
+    opening = next((o for o in _openings(activity) if o.first_day <= day <= o.last_day), None)
+    if opening is not None and now.astimezone(datetime.UTC) < opening.opens_at.astimezone(datetime.UTC) \
+            and not (override and override.deadline):
+        raise BookingRefused(_("Les réservations pour ce jour ouvrent le %(when)s.") % {"when": _when(opening.opens_at)})
     deadline = _deadline(activity.booking_rule, day, calendar)
     if not is_open_for(day, _Fixed(deadline), calendar, now) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
@@ -90,6 +97,30 @@ def _check(unit, child, day, now, calendar, override):
     if (activity.min_age is not None and age < activity.min_age) or \
             (activity.max_age is not None and age > activity.max_age):
         raise BookingRefused(_("%(name)s n'a pas l'âge de cette activité ce jour-là.") % {"name": child.first_name})
+
+
+WEEKDAY_NAMES = ["lundis", "mardis", "mercredis", "jeudis", "vendredis", "samedis", "dimanches"]
+
+
+def _not_running(activity, day, calendar):
+    """Why `activity` does not run on `day` (an open day), or "": not on that weekday, not in school holidays
+    (or only then)."""
+    weekdays = activity.weekdays if isinstance(activity.weekdays, list) and activity.weekdays else [0, 1, 2, 3, 4]
+    if day.weekday() not in weekdays:
+        return _("%(activity)s ne fonctionne pas les %(weekday)s.") % {
+            "activity": activity.name, "weekday": WEEKDAY_NAMES[day.weekday()]}
+    holidays = day in calendar.school_holidays
+    if holidays and activity.runs == activity.Runs.SCHOOL_DAYS:
+        return _("%(activity)s ne fonctionne pas pendant les %(holidays)s.") % {
+            "activity": activity.name, "holidays": calendar.school_holidays[day]}
+    if not holidays and activity.runs == activity.Runs.HOLIDAYS:
+        return _("%(activity)s ne fonctionne que pendant les vacances scolaires.") % {"activity": activity.name}
+    return ""
+
+
+def _openings(activity):
+    """The activity's booking openings (book_many prefetches them with the units)."""
+    return activity.openings.all()
 
 
 @dataclass(frozen=True)
@@ -161,7 +192,7 @@ def book_many(*, family, lines, user, now=None, override=None, registration=None
     if not lines:
         return []
     units = {u.pk: u for u in Unit.objects.filter(pk__in={line.unit.pk for line in lines})
-             .select_related("activity", "requires").prefetch_related("places")}
+             .select_related("activity", "requires").prefetch_related("places", "activity__openings")}
     linked = set(ChildLink.objects.filter(family=family, child__in=[line.child for line in lines])
                  .values_list("child_id", flat=True))
     days = [line.day for line in lines]

@@ -56,6 +56,14 @@ class Activity(models.Model):
     # certificate_days of the illness's first day; its first waiting_days are billed anyway ("jours de carence").
     certificate_days = models.PositiveSmallIntegerField(_("délai d'envoi du certificat médical (jours)"), default=3)
     waiting_days = models.PositiveSmallIntegerField(_("jours de carence"), default=0)
+    class Runs(models.TextChoices):
+        SCHOOL_DAYS = "school_days", _("Les jours d'école")
+        HOLIDAYS = "holidays", _("Les vacances scolaires")
+        ALL = "all", _("Les jours d'école et les vacances")
+
+    # When it runs: which days (school days, holidays or both) and which weekdays (0 Monday ... 4 Friday).
+    runs = models.CharField(_("fonctionne"), max_length=20, choices=Runs.choices, default=Runs.SCHOOL_DAYS)
+    weekdays = models.JSONField(_("jours de la semaine"), default=list, blank=True)  # empty: Monday to Friday
     # Booked only by a child registered to the activity for that day (Registration).
     needs_registration = models.BooleanField(_("inscription nécessaire avant de réserver"), default=False)
     min_age = models.PositiveSmallIntegerField(_("âge minimum (ans révolus le jour même)"), null=True, blank=True)
@@ -80,6 +88,10 @@ class Activity(models.Model):
                 rule_from_json(getattr(self, name))
             except RuleError as exc:
                 errors[name] = str(exc)
+        days = self.weekdays
+        if not isinstance(days, list) or len(set(map(repr, days))) != len(days) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in days):
+            errors["weekdays"] = _("Indiquez les jours de la semaine de 0 (lundi) à 6 (dimanche), une fois chacun.")
         if errors:
             raise ValidationError(errors)
 
@@ -95,6 +107,26 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class BookingOpening(models.Model):
+    """Days of an activity whose bookings open at a given moment ("the holiday session opens on 1 March at
+    8:00"); days covered by none are open to booking as soon as the activity runs."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="openings")
+    first_day = models.DateField(_("du"))
+    last_day = models.DateField(_("au"))
+    opens_at = models.DateTimeField(_("ouverture des réservations"))
+
+    class Meta:
+        ordering = ["first_day"]
+        verbose_name = _("ouverture des réservations")
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=F("first_day")), name="booking_opening_in_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.activity} {self.first_day:%d/%m/%Y}–{self.last_day:%d/%m/%Y}"
 
 
 class Place(models.Model):

@@ -323,3 +323,45 @@ def test_a_unit_cannot_require_itself_or_a_unit_it_excludes():
     whole.requires = half
     with pytest.raises(ValidationError, match="incompatible"):
         whole.clean()
+
+
+def test_an_activity_runs_on_its_weekdays_and_in_or_out_of_school_holidays():
+    whole, _half, _meal = centre(weekdays=[2])  # Wednesdays only
+    family, (child,) = household()
+    with pytest.raises(BookingRefused, match="Centre de loisirs ne fonctionne pas les jeudis"):
+        book(family, child, whole, day=WEDNESDAY + datetime.timedelta(days=1))
+    CalendarPeriod.objects.create(kind="school_holidays", label="Vacances de Noël",
+                                  first_day=datetime.date(2026, 12, 19), last_day=datetime.date(2027, 1, 3))
+    holiday_wednesday = datetime.date(2026, 12, 23)
+    with pytest.raises(BookingRefused, match="ne fonctionne pas pendant les Vacances de Noël"):
+        book(family, child, whole, day=holiday_wednesday)
+    Activity.objects.update(runs="holidays", weekdays=[])
+    with pytest.raises(BookingRefused, match="ne fonctionne que pendant les vacances scolaires"):
+        book(family, child, whole)
+    assert book(family, child, whole, day=holiday_wednesday).state == "booked"
+
+
+def test_bookings_of_a_session_open_at_their_date_and_time():
+    from enfance.activities.models import BookingOpening
+
+    whole, _half, _meal = centre(runs="all")
+    family, (child,) = household()
+    BookingOpening.objects.create(activity=whole.activity, first_day=datetime.date(2026, 12, 1),
+                                  last_day=datetime.date(2026, 12, 31),
+                                  opens_at=datetime.datetime(2026, 12, 7, 8, 0, tzinfo=PARIS))
+    early = datetime.datetime(2026, 12, 7, 7, 59, tzinfo=PARIS)
+    with pytest.raises(BookingRefused, match="ouvrent le lundi 7 décembre 2026 à 08:00"):
+        book(family, child, whole, now=early)
+    assert book(family, child, whole, now=early, override=Override("Inscription au guichet")).state == "booked"
+    other, (second,) = household()
+    assert book(other, second, whole, now=datetime.datetime(2026, 12, 7, 8, 0, tzinfo=PARIS)).state == "booked"
+
+
+@pytest.mark.parametrize("weekdays", [[7], ["1"], [True], [1, 1], "lundi", {"0": 1}])
+def test_an_activity_with_impossible_weekdays_is_refused(weekdays):
+    from django.core.exceptions import ValidationError
+
+    activity = Activity(name="Essai", kind="care", booking_rule=DAY_BEFORE_RULE, cancellation_rule=DAY_BEFORE_RULE,
+                        weekdays=weekdays)
+    with pytest.raises(ValidationError, match="jours de la semaine"):
+        activity.clean()
