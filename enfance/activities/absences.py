@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from . import bookings
 from .bookings import CALENDAR_REACH, BookingRefused, _deadline
 from .calendar import OpeningCalendar
+from .deadlines import is_before
 from .models import Absence, Booking
 
 MAX_DAYS = 62
@@ -70,10 +71,10 @@ def declare(*, family, child, first_day, last_day, reason, user, note="", now=No
 def _cancels(booking, now, calendar):
     """Whether an absence of this booking cancels it: still before its cancellation deadline, or a place given
     from the waiting list the household has not accepted."""
-    if booking.needs_acceptance and booking.accepted_at is None:
+    if booking.awaits_acceptance:
         return True
     deadline = _deadline(booking.unit.activity.cancellation_rule, booking.day, calendar)
-    return now.astimezone(datetime.UTC) < deadline.astimezone(datetime.UTC)
+    return is_before(now, deadline)
 
 
 @dataclass
@@ -152,11 +153,10 @@ def _billing(absence, now, calendar, child_days):
     activity = booking.unit.activity
     if absence.justified_by_id:
         return Billing(False, _("Justifiée par la mairie : non facturée."))
-    if booking.needs_acceptance and booking.accepted_at is None:
+    if booking.awaits_acceptance:
         return Billing(False, _("Place proposée sur liste d'attente et non acceptée : non facturée."))
     deadline = _deadline(activity.cancellation_rule, booking.day, calendar)
-    if absence.declared_at.astimezone(datetime.UTC) < deadline.astimezone(datetime.UTC) \
-            or booking.state == Booking.State.CANCELLED:
+    if is_before(absence.declared_at, deadline) or booking.state == Booking.State.CANCELLED:
         return Billing(False, _("Signalée avant le délai d'annulation : non facturée."))
     late = _("Signalée après le délai d'annulation (%(when)s)") % {
         "when": date_format(timezone.localtime(deadline), "j F Y à H:i")}

@@ -23,7 +23,7 @@ from enfance.core.models import AuditEntry
 from enfance.families.models import Child, ChildLink
 
 from .calendar import OpeningCalendar
-from .deadlines import RuleError, is_open_for, rule_from_json
+from .deadlines import RuleError, is_before, rule_from_json
 from .models import Booking, PlaceDay, Registration, Unit
 
 State = Booking.State
@@ -82,11 +82,10 @@ def _check(unit, child, day, now, calendar, override):
     if not_running:
         raise BookingRefused(not_running)
     opening = next((o for o in _openings(activity) if o.first_day <= day <= o.last_day), None)
-    if opening is not None and now.astimezone(datetime.UTC) < opening.opens_at.astimezone(datetime.UTC) \
-            and not (override and override.deadline):
+    if opening is not None and is_before(now, opening.opens_at) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour ouvrent le %(when)s.") % {"when": _when(opening.opens_at)})
     deadline = _deadline(activity.booking_rule, day, calendar)
-    if not is_open_for(day, _Fixed(deadline), calendar, now) and not (override and override.deadline):
+    if not is_before(now, deadline) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
                              % {"when": _when(deadline)})
     if activity.needs_registration and not Registration.objects.filter(
@@ -121,16 +120,6 @@ def _not_running(activity, day, calendar):
 def _openings(activity):
     """The activity's booking openings (book_many prefetches them with the units)."""
     return activity.openings.all()
-
-
-@dataclass(frozen=True)
-class _Fixed:
-    """A deadline already computed, to compare through is_open_for (in UTC)."""
-
-    moment: datetime.datetime
-
-    def deadline(self, day, calendar):
-        return self.moment
 
 
 def _check_the_childs_day(unit, child, day):
@@ -345,8 +334,8 @@ def _cancel_locked(booking, family, user, now, override, rows, calendar):
         raise BookingRefused(_("Annulez d'abord : %(unit)s, qui a besoin de cette réservation.")
                              % {"unit": dependent.unit.name})
     deadline = _deadline(booking.unit.activity.cancellation_rule, booking.day, calendar)
-    declining = booking.needs_acceptance and booking.accepted_at is None
-    if not is_open_for(booking.day, _Fixed(deadline), calendar, now) and not declining:
+    declining = booking.awaits_acceptance
+    if not is_before(now, deadline) and not declining:
         if not (override and override.deadline):
             raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
                                    "déclarez plutôt une absence.") % {"when": _when(deadline)})
@@ -396,8 +385,7 @@ def _promote(rows, day, now, calendar):
         # Its position now: the promotions before it in its own list moved it up.
         candidate.waiting_position = Booking.objects.values_list("waiting_position", flat=True).get(pk=candidate.pk)
         deadline = _deadline(candidate.unit.activity.cancellation_rule, day, calendar)
-        _off_the_list(candidate, State.BOOKED, needs_acceptance=not is_open_for(day, _Fixed(deadline), calendar,
-                                                                                now))
+        _off_the_list(candidate, State.BOOKED, needs_acceptance=not is_before(now, deadline))
         candidate.taken.set(needed)
         promoted.append(candidate)
     return promoted

@@ -145,12 +145,17 @@ class DayOfPreviousMonth:
         return _("le %(day)s du mois précédent à %(at)s") % {"day": self.day, "at": _hhmm(self.at)}
 
 
-def is_open_for(day, rule, calendar, now):
-    """Whether `now` is still before the rule's deadline for `day` (a deadline is the first instant refused).
+def is_before(moment, deadline):
+    """Whether `moment` comes before `deadline` (the first instant refused).
 
     Compared in UTC: between two datetimes of one zone Python compares wall-clock times, which the night
     clocks go back would get wrong."""
-    return now.astimezone(datetime.UTC) < rule.deadline(day, calendar).astimezone(datetime.UTC)
+    return moment.astimezone(datetime.UTC) < deadline.astimezone(datetime.UTC)
+
+
+def is_open_for(day, rule, calendar, now):
+    """Whether `now` is still before the rule's deadline for `day`."""
+    return is_before(now, rule.deadline(day, calendar))
 
 
 # --- stored as JSON --------------------------------------------------------------------------

@@ -245,6 +245,11 @@ class Booking(models.Model):
     def __str__(self):
         return f"{self.child_id} {self.unit_id} {self.day:%d/%m/%Y} {self.state}"
 
+    @property
+    def awaits_acceptance(self):
+        """A place given from the waiting list that the household has not accepted yet."""
+        return self.needs_acceptance and self.accepted_at is None
+
 
 class Absence(models.Model):
     """A booked day the child will miss, as the household (or staff) declared it."""
