@@ -115,7 +115,8 @@ class _ChildDays:
         return days
 
 
-def _episode(absence, calendar=None):
+def _episode(absence):
+    """The days of the illness this absence belongs to (see _ChildDays.episode)."""
     day, window = absence.booking.day, datetime.timedelta(days=MAX_DAYS)
     child_id = absence.booking.child_id
     return _ChildDays.load([child_id], day - 2 * window, day + 2 * window)[child_id].episode(day)
