@@ -385,6 +385,13 @@ TABLE = {
     "backoffice:answer_templates_edit": Route(STAFF, kwargs=_answer_template, role=ADMIN),
 }
 
+# The activities' rows, one module each (tests/url_tables/): their builders make the catalogue they name.
+from tests.url_tables import attendance, bookings, catalogue, kitchen  # noqa: E402
+
+for _module in (catalogue, bookings, attendance, kitchen):
+    assert not set(_module.ROUTES) & set(TABLE), f"{_module.__name__} names a URL already in TABLE"
+    TABLE.update(_module.ROUTES)
+
 POST_ONLY = frozenset(name for name, route in TABLE.items() if route.post_only)
 
 

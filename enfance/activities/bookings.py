@@ -24,7 +24,7 @@ from enfance.families.models import Child, ChildLink
 
 from .calendar import OpeningCalendar
 from .deadlines import RuleError, is_before, rule_from_json
-from .models import Booking, PlaceDay, Registration, Unit
+from .models import Booking, PlaceDay, Registration, Unit, school_level
 
 State = Booking.State
 # Deadlines counted in open days reach this far back (60 open days are about 84 calendar days).
@@ -55,7 +55,7 @@ class Line:
     day: datetime.date
 
 
-def _age_on(birth_date, day):
+def age_on(birth_date, day):
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
@@ -75,7 +75,7 @@ def _check(unit, child, day, now, calendar, override):
     activity = unit.activity
     if not activity.is_active:
         raise BookingRefused(_("Cette activité n'est pas proposée."))
-    closed = calendar.closed_because(day)
+    closed = calendar.closed_because(day) or calendar.activity_closed_because(activity.pk, day)
     if closed:
         raise BookingRefused(_("Fermé ce jour-là (%(why)s).") % {"why": closed})
     not_running = _not_running(activity, day, calendar)
@@ -84,18 +84,34 @@ def _check(unit, child, day, now, calendar, override):
     opening = next((o for o in _openings(activity) if o.first_day <= day <= o.last_day), None)
     if opening is not None and is_before(now, opening.opens_at) and not (override and override.deadline):
         raise BookingRefused(_("Les réservations pour ce jour ouvrent le %(when)s.") % {"when": _when(opening.opens_at)})
+    late = False
     deadline = _deadline(activity.booking_rule, day, calendar)
     if not is_before(now, deadline) and not (override and override.deadline):
-        raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
-                             % {"when": _when(deadline)})
+        late_deadline = _deadline(activity.late_rule, day, calendar) if activity.late_rule else None
+        if late_deadline is None or not is_before(now, late_deadline):
+            raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
+                                 % {"when": _when(late_deadline or deadline)})
+        late = True
     if activity.needs_registration and not Registration.objects.filter(
             child=child, activity=activity, first_day__lte=day, last_day__gte=day).exists():
         raise BookingRefused(_("%(name)s n'est pas inscrit(e) à %(activity)s pour ce jour.")
                              % {"name": child.first_name, "activity": activity.name})
-    age = _age_on(child.birth_date, day)
+    age = age_on(child.birth_date, day)
     if (activity.min_age is not None and age < activity.min_age) or \
             (activity.max_age is not None and age > activity.max_age):
         raise BookingRefused(_("%(name)s n'a pas l'âge de cette activité ce jour-là.") % {"name": child.first_name})
+    if activity.schools and child.school not in activity.schools:
+        raise BookingRefused(_("%(activity)s accueille les élèves de : %(schools)s.")
+                             % {"activity": activity.name, "schools": ", ".join(activity.schools)})
+    if activity.school_levels:
+        level = school_level(child.school_class)
+        if not level:
+            raise BookingRefused(_("Indiquez la classe de %(name)s dans son dossier : %(activity)s est réservé(e) "
+                                   "à certains niveaux.") % {"name": child.first_name, "activity": activity.name})
+        if level not in activity.school_levels:
+            raise BookingRefused(_("%(activity)s n'accueille pas les élèves de %(level)s.")
+                                 % {"activity": activity.name, "level": level})
+    return late
 
 
 WEEKDAY_NAMES = ["lundis", "mardis", "mercredis", "jeudis", "vendredis", "samedis", "dimanches"]
@@ -192,22 +208,22 @@ def book_many(*, family, lines, user, now=None, override=None, registration=None
         try:
             if line.child.pk not in linked:
                 raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
-            _check(unit, line.child, line.day, now, calendar, override)
+            late = _check(unit, line.child, line.day, now, calendar, override)
         except BookingRefused as refusal:
             results.append((line, refusal))
             continue
         results.append((line, None))
-        accepted.append(len(results) - 1)
+        accepted.append((len(results) - 1, late))
     with transaction.atomic():
-        rows = _lock_places((results[i][0].day, place.pk) for i in accepted
+        rows = _lock_places((results[i][0].day, place.pk) for i, _late in accepted
                             for place in units[results[i][0].unit.pk].places.all())
-        _lock_children(results[i][0].child.pk for i in accepted)
-        for index in accepted:
+        _lock_children(results[i][0].child.pk for i, _late in accepted)
+        for index, late in accepted:
             line = results[index][0]
             unit = units[line.unit.pk]
             try:
                 booking = _book_locked(family, line, unit, [rows[(line.day, p.pk)] for p in unit.places.all()],
-                                       user, override, registration)
+                                       user, override, registration, late)
             except BookingRefused as refusal:
                 results[index] = (line, refusal)
             else:
@@ -215,7 +231,7 @@ def book_many(*, family, lines, user, now=None, override=None, registration=None
     return results
 
 
-def _book_locked(family, line, unit, rows, user, override, registration=None):
+def _book_locked(family, line, unit, rows, user, override, registration=None, late=False):
     child, day = line.child, line.day
     _check_the_childs_day(unit, child, day)
     existing = Booking.objects.filter(child=child, unit=unit, day=day).exclude(state=State.CANCELLED).first()
@@ -229,12 +245,13 @@ def _book_locked(family, line, unit, rows, user, override, registration=None):
     if forced or (_has_room(rows) and not queue.exists()):
         _take(rows, +1)
         booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.BOOKED,
-                                         created_by=user, registration=registration)
+                                         created_by=user, registration=registration, late=late)
         booking.taken.set(rows)
     else:
         last = queue.aggregate(n=Max("waiting_position"))["n"] or 0
         booking = Booking.objects.create(child=child, family=family, unit=unit, day=day, state=State.WAITING,
-                                         waiting_position=last + 1, created_by=user, registration=registration)
+                                         waiting_position=last + 1, created_by=user, registration=registration,
+                                         late=late)
     if override:
         _record_override(override, user, family, child, booking, _("réservation hors délai ou au-delà des places"))
     return booking
@@ -362,6 +379,13 @@ def accept(booking, *, family, now=None):
     return booking
 
 
+def _offer_expiry(booking, now):
+    """A place offered after the cancellation deadline waits for the household's answer acceptance_hours, and
+    never past the start of its day."""
+    start = timezone.make_aware(datetime.datetime.combine(booking.day, datetime.time()))
+    return min(now + datetime.timedelta(hours=booking.unit.activity.acceptance_hours), start)
+
+
 def _promote(rows, day, now, calendar):
     """Give freed places to the children waiting, first come first served, while their unit's places have room
     (a half day may take a place a whole day waiting could not) and what their unit requires is booked."""
@@ -385,7 +409,9 @@ def _promote(rows, day, now, calendar):
         # Its position now: the promotions before it in its own list moved it up.
         candidate.waiting_position = Booking.objects.values_list("waiting_position", flat=True).get(pk=candidate.pk)
         deadline = _deadline(candidate.unit.activity.cancellation_rule, day, calendar)
-        _off_the_list(candidate, State.BOOKED, needs_acceptance=not is_before(now, deadline))
+        must_accept = not is_before(now, deadline)
+        expires = _offer_expiry(candidate, now) if must_accept else None
+        _off_the_list(candidate, State.BOOKED, needs_acceptance=must_accept, offer_expires_at=expires)
         candidate.taken.set(needed)
         promoted.append(candidate)
     return promoted

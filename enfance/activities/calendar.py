@@ -34,6 +34,7 @@ class OpeningCalendar:
 
     school_holidays: dict = field(default_factory=dict)  # date -> label
     closures: dict = field(default_factory=dict)  # date -> label
+    activity_closures: dict = field(default_factory=dict)  # (activity id, date) -> label
 
     @classmethod
     def load(cls, first_day, last_day):
@@ -41,11 +42,14 @@ class OpeningCalendar:
         calendar = cls()
         periods = CalendarPeriod.objects.filter(first_day__lte=last_day, last_day__gte=first_day)
         for period in periods:
-            target = calendar.school_holidays if period.kind == CalendarPeriod.Kind.SCHOOL_HOLIDAYS \
-                else calendar.closures
             day = max(period.first_day, first_day)
             while day <= min(period.last_day, last_day):
-                target[day] = period.label
+                if period.kind == CalendarPeriod.Kind.SCHOOL_HOLIDAYS:
+                    calendar.school_holidays[day] = period.label
+                elif period.activity_id:
+                    calendar.activity_closures[(period.activity_id, day)] = period.label
+                else:
+                    calendar.closures[day] = period.label
                 day += datetime.timedelta(days=1)
         return calendar
 
@@ -58,6 +62,11 @@ class OpeningCalendar:
         if day.weekday() in WEEKEND:
             return "week-end"
         return ""
+
+    def activity_closed_because(self, activity_id, day):
+        """Why one activity is shut on `day` although the commune's services are open (a training day of the
+        leisure centre), or ""."""
+        return self.activity_closures.get((activity_id, day), "")
 
     def is_open_day(self, day):
         """A working day for deadlines counted in open days ("3 jours ouvrés"): not a weekend, a public

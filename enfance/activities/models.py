@@ -20,6 +20,9 @@ class CalendarPeriod(models.Model):
 
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     label = models.CharField(_("libellé"), max_length=120)
+    # A closure of one activity only (the leisure centre shut for a training day); none: every activity.
+    activity = models.ForeignKey("Activity", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="closures", verbose_name=_("activité"))
     first_day = models.DateField(_("premier jour"))
     last_day = models.DateField(_("dernier jour"))
 
@@ -68,6 +71,21 @@ class Activity(models.Model):
     needs_registration = models.BooleanField(_("inscription nécessaire avant de réserver"), default=False)
     min_age = models.PositiveSmallIntegerField(_("âge minimum (ans révolus le jour même)"), null=True, blank=True)
     max_age = models.PositiveSmallIntegerField(_("âge maximum (ans révolus le jour même)"), null=True, blank=True)
+    # Schools whose pupils it receives (Child.school, as the records write it); empty: every school.
+    schools = models.JSONField(_("écoles desservies"), default=list, blank=True)
+    # School levels admitted (SCHOOL_LEVELS); empty: every level.
+    school_levels = models.JSONField(_("niveaux scolaires admis"), default=list, blank=True)
+    # A late window after the booking deadline: bookings still taken until late_rule's deadline, with a
+    # surcharge the day shows; none: no late booking by households.
+    late_rule = models.JSONField(_("délai des réservations tardives"), null=True, blank=True)
+    late_surcharge = models.DecimalField(_("majoration d'une réservation tardive (€)"), max_digits=7,
+                                         decimal_places=2, null=True, blank=True)
+    # A place given from the waiting list after the cancellation deadline must be accepted within these hours
+    # (and before the day begins), or it goes to the next child waiting.
+    acceptance_hours = models.PositiveSmallIntegerField(_("délai pour accepter une place proposée (heures)"),
+                                                        default=24)
+    leaders = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="led_activities",
+                                     verbose_name=_("animateurs"), limit_choices_to={"role": "leader"})
     is_active = models.BooleanField(_("proposée aux familles"), default=True)
 
     class Meta:
@@ -94,6 +112,49 @@ class Activity(models.Model):
             errors["weekdays"] = _("Indiquez les jours de la semaine de 0 (lundi) à 6 (dimanche), une fois chacun.")
         if errors:
             raise ValidationError(errors)
+
+
+SCHOOL_LEVELS = ["PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"]
+
+
+def school_level(school_class):
+    """The level of a child's class as families write it ("CM1 B", "ce2", "Grande section"), or ""."""
+    text = (school_class or "").strip().upper()
+    words = {"PETITE SECTION": "PS", "MOYENNE SECTION": "MS", "GRANDE SECTION": "GS"}
+    for name, level in words.items():
+        if text.startswith(name):
+            return level
+    first = text.replace("-", " ").split(" ")[0] if text else ""
+    return first if first in SCHOOL_LEVELS else ""
+
+
+class Group(models.Model):
+    """Children of an activity received together (the 3-5 year olds, the CP-CE1), for the attendance sheet."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(_("nom"), max_length=120)
+    min_age = models.PositiveSmallIntegerField(_("âge minimum"), null=True, blank=True)
+    max_age = models.PositiveSmallIntegerField(_("âge maximum"), null=True, blank=True)
+    school_levels = models.JSONField(_("niveaux scolaires"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["activity__name", "name"]
+        verbose_name = _("groupe")
+        constraints = [models.UniqueConstraint(fields=["activity", "name"], name="one_group_name_per_activity")]
+
+    def __str__(self):
+        return f"{self.activity} – {self.name}"
+
+    def admits(self, child, day):
+        """Whether the child belongs to this group on `day` (age in whole years, school level)."""
+        from .bookings import age_on
+
+        age = age_on(child.birth_date, day)
+        if self.min_age is not None and age < self.min_age:
+            return False
+        if self.max_age is not None and age > self.max_age:
+            return False
+        return not self.school_levels or school_level(child.school_class) in self.school_levels
 
 
 class Site(models.Model):
@@ -216,6 +277,10 @@ class Booking(models.Model):
     # (accepted_at), and may decline it whatever the deadline; nothing is billed before it is accepted.
     needs_acceptance = models.BooleanField(default=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Until when the household may accept it: past it, the place goes to the next child waiting.
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # Booked in the late window after the deadline: billed with the activity's surcharge.
+    late = models.BooleanField(_("réservation tardive"), default=False)
     # The places it took on its day (the unit's places may change afterwards): cancelling gives back these.
     taken = models.ManyToManyField(PlaceDay, blank=True, related_name="+")
     # Booked by a registration's weekly pattern (a new pattern or its end cancels these, never those booked
@@ -299,3 +364,31 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"{self.child_id} {self.activity} {self.first_day:%d/%m/%Y}–{self.last_day:%d/%m/%Y}"
+
+
+class Attendance(models.Model):
+    """Whether a child came on a day for a unit, as the leader marked it on the sheet."""
+
+    class Status(models.TextChoices):
+        PRESENT = "present", _("Présent")
+        ABSENT = "absent", _("Absent")
+        UNBOOKED = "unbooked", _("Présent sans réservation")
+
+    child = models.ForeignKey("families.Child", on_delete=models.PROTECT, related_name="attendances")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="attendances")
+    day = models.DateField(_("jour"))
+    booking = models.OneToOneField(Booking, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="attendance")
+    status = models.CharField(_("présence"), max_length=10, choices=Status.choices)
+    departed_at = models.TimeField(_("heure de départ"), null=True, blank=True)
+    collected_by = models.CharField(_("parti avec"), max_length=160, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("présence")
+        constraints = [models.UniqueConstraint(fields=["child", "unit", "day"], name="one_attendance_per_child_unit_day")]
+        indexes = [models.Index(fields=["unit", "day"], name="attendance_unit_day")]
+
+    def __str__(self):
+        return f"{self.child_id} {self.unit_id} {self.day:%d/%m/%Y} {self.status}"

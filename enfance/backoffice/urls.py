@@ -95,3 +95,9 @@ urlpatterns = [
     path("reglages/reponses-types/<int:template_id>/", message_settings.answer_template_edit,
          name="answer_templates_edit"),
 ]
+
+# The activities' pages, one module each (catalogue, bookings at the desk, attendance, kitchen and occupancy).
+from . import urls_attendance, urls_bookings, urls_catalogue, urls_kitchen  # noqa: E402
+
+urlpatterns += urls_catalogue.urlpatterns + urls_bookings.urlpatterns + urls_attendance.urlpatterns \
+    + urls_kitchen.urlpatterns

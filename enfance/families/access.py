@@ -6,6 +6,8 @@ household; activity leaders only the households of their activities, without
 their fiscal, C.A.F. or bank data (families_visible_to, sees_financial_data).
 """
 
+import datetime
+
 from django.db import connection
 from django.db.models import BooleanField, IntegerField, Prefetch
 from django.shortcuts import get_object_or_404
@@ -97,13 +99,19 @@ def sees_financial_data(user):
 
 
 def leader_families(user):
-    """The households an activity leader works with: those with a child in one of the leader's activities.
+    """The households an activity leader works with: those with a child registered to, or booked from a
+    month ago on for, one of the leader's activities (Activity.leaders)."""
+    from django.db.models import Q
+    from django.utils import timezone
 
-    Hook for the activities issue, which brings activities, registrations and the leaders' link to
-    them: replace `none()` with the households of the children registered in the leader's activities.
-    Until then a leader sees no household.
-    """
-    return Family.objects.none()
+    from enfance.activities.models import Booking, Registration
+
+    since = timezone.localdate() - datetime.timedelta(days=31)
+    registered = Registration.objects.filter(activity__leaders=user, last_day__gte=since).values("child_id")
+    booked = (Booking.objects.filter(unit__activity__leaders=user, day__gte=since)
+              .exclude(state=Booking.State.CANCELLED).values("child_id"))
+    linked = ChildLink.objects.filter(Q(child_id__in=registered) | Q(child_id__in=booked)).values("family_id")
+    return Family.objects.filter(pk__in=linked)
 
 
 def families_visible_to(user):
