@@ -36,15 +36,17 @@ def _day(day):
     return date_format(day, "l j F Y")
 
 
-def declare(*, family, child, first_day, last_day, reason, user, note="", now=None):
+def declare(*, family, child, first_day, last_day, reason, user, note="", now=None, asked_at=None):
     """The absences of `child` from `first_day` to `last_day`, one per day booked by `family` (any unit), in one
     transaction. Before its cancellation deadline (or for a place given from the waiting list and not accepted)
     the booking is cancelled with the others, dependants first; after it, it stays.
 
     Declaring again keeps the first declaration. Refused (BookingRefused) when the range is backwards or too
-    long, or when the household booked nothing in it.
+    long, or when the household booked nothing in it. `asked_at`: when the household declared it (a request
+    checked by hand later); the deadlines are those of that moment.
     """
     now = now or timezone.now()
+    asked_at = asked_at or now
     if last_day < first_day:
         raise BookingRefused(_("Le dernier jour de l'absence est avant le premier."))
     if (last_day - first_day).days >= MAX_DAYS:
@@ -60,11 +62,12 @@ def declare(*, family, child, first_day, last_day, reason, user, note="", now=No
         absences, to_cancel = [], []
         for booking in booked:
             absence, created = Absence.objects.get_or_create(
-                booking=booking, defaults={"reason": reason, "note": note, "declared_at": now, "declared_by": user})
+                booking=booking, defaults={"reason": reason, "note": note, "declared_at": asked_at,
+                                           "declared_by": user})
             absences.append(absence)
-            if created and booking.state == Booking.State.BOOKED and _cancels(booking, now, calendar):
+            if created and booking.state == Booking.State.BOOKED and _cancels(booking, asked_at, calendar):
                 to_cancel.append(booking)
-        bookings.cancel_many(to_cancel, family=family, user=user, now=now)
+        bookings.cancel_many(to_cancel, family=family, user=user, now=now, asked_at=asked_at)
     return absences
 
 

@@ -5,3 +5,10 @@ class ActivitiesConfig(AppConfig):
     name = "enfance.activities"
     label = "activities"
     verbose_name = "Activités"
+
+    def ready(self):
+        from enfance.core import sweep
+
+        from . import notices, request_types  # noqa: F401  (they register their kinds and types)
+
+        sweep.register("expired_offers")(notices.expire_offers)

@@ -29,6 +29,15 @@ class ForecastRow:
     allergies: int = 0
     pai: int = 0
 
+    @property
+    def diets(self):
+        """[(diet label, meals)] for every diet, in Child.Diet's order (0 for a diet nobody eats)."""
+        return diet_counts(self.by_diet)
+
+
+def diet_counts(by_diet):
+    return [(diet.label, by_diet.get(diet.value, 0)) for diet in Child.Diet]
+
 
 def forecast(first_day, days=DAYS):
     """[ForecastRow] from `first_day` for `days` days, by day then site, in one query."""
@@ -63,3 +72,47 @@ def forecast_csv(rows):
         writer.writerow([date_format(row.day, "d/m/Y"), row.site, row.meals,
                          *[row.by_diet.get(d.value, 0) for d in diets], row.allergies, row.pai])
     return out.getvalue()
+
+
+@dataclass
+class ForecastDay:
+    """One open day of the forecast: its rows (one per site) and the day's totals."""
+
+    day: datetime.date
+    rows: list
+    meals: int = 0
+    by_diet: dict = field(default_factory=dict)
+    allergies: int = 0
+    pai: int = 0
+
+    @property
+    def diets(self):
+        return diet_counts(self.by_diet)
+
+
+def open_days(first_day, days=DAYS):
+    """The days from `first_day` for `days` days on which the commune's services are open (no weekend, public
+    holiday or closure), read in one query."""
+    from .calendar import OpeningCalendar
+
+    last_day = first_day + datetime.timedelta(days=days - 1)
+    calendar = OpeningCalendar.load(first_day, last_day)
+    span = (first_day + datetime.timedelta(days=n) for n in range(days))
+    return [day for day in span if calendar.is_open_day(day)]
+
+
+def forecast_days(first_day, days=DAYS):
+    """[ForecastDay] for the open days from `first_day` (a day without a meal booked too), in two queries."""
+    wanted = open_days(first_day, days)
+    by_day = {day: ForecastDay(day, []) for day in wanted}
+    for row in forecast(first_day, days):
+        entry = by_day.get(row.day)
+        if entry is None:
+            continue  # a closed day: nothing is cooked
+        entry.rows.append(row)
+        entry.meals += row.meals
+        entry.allergies += row.allergies
+        entry.pai += row.pai
+        for diet, meals in row.by_diet.items():
+            entry.by_diet[diet] = entry.by_diet.get(diet, 0) + meals
+    return [by_day[day] for day in wanted]

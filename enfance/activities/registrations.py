@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enfance.families.models import ChildLink
+
 from . import bookings
 from .bookings import BookingRefused, Line
 from .calendar import OpeningCalendar
@@ -64,33 +66,61 @@ def covering(child, activity, day):
 
 def approve(*, family, child, activity, first_day, last_day, pattern=None, user, now=None):
     """Register `child` to `activity` from `first_day` to `last_day` and book its pattern from today on:
-    (registration, [(line, booking or BookingRefused)])."""
+    (registration, [(line, booking or BookingRefused)]). BookingRefused when the child cannot be registered."""
+    ((registration, results),) = approve_many(family=family, children=[child], activity=activity,
+                                              first_day=first_day, last_day=last_day, pattern=pattern, user=user,
+                                              now=now, strict=True)
+    return registration, results
+
+
+def approve_many(*, family, children, activity, first_day, last_day, pattern=None, user, now=None, strict=False):
+    """Register several children of one household with one pattern, their days booked in one call (one lock
+    order for all): [(registration or BookingRefused, [(line, booking or BookingRefused)])], in the children's
+    order. `strict`: raise the first refusal instead."""
     now = now or timezone.now()
     if last_day < first_day:
         raise BookingRefused(_("La fin de l'inscription est avant son début."))
     if last_day - first_day > MAX_PERIOD:
         raise BookingRefused(_("Une inscription couvre une année scolaire au plus."))
     clean = _clean_pattern(activity, pattern or {})
-    if not child.links.filter(family=family).exists():
-        raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
+    start = max(first_day, timezone.localdate(now))
+    calendar = OpeningCalendar.load(start, last_day)
+    outcomes, lines = [], []
     with transaction.atomic():
         # Serialises the approvals of one activity, so that two of one child never both see no overlap (the
         # activity row is in no booking's lock order).
         type(activity).objects.select_for_update(no_key=True).filter(pk=activity.pk).first()
-        overlapping = Registration.objects.filter(child=child, activity=activity, family=family,
-                                                  first_day__lte=last_day, last_day__gte=first_day)
-        if overlapping.exists():
-            raise BookingRefused(_("%(name)s est déjà inscrit(e) à %(activity)s sur une partie de cette période.")
-                                 % {"name": child.first_name, "activity": activity.name})
-        registration = Registration.objects.create(child=child, family=family, activity=activity,
-                                                   first_day=first_day, last_day=last_day,
-                                                   pattern={str(d): [u.pk for u in us] for d, us in clean.items()},
-                                                   created_by=user)
-        start = max(first_day, timezone.localdate(now))
-        calendar = OpeningCalendar.load(start, last_day)
-        results = bookings.book_many(family=family, user=user, now=now, registration=registration,
-                                     lines=_pattern_lines(child, clean, start, last_day, calendar))
-    return registration, results
+        linked = set(ChildLink.objects.filter(family=family, child__in=children).values_list("child_id", flat=True))
+        for child in children:
+            try:
+                registration = _register(family, child, activity, first_day, last_day, clean, linked, user, start)
+            except BookingRefused as refusal:
+                if strict:
+                    raise
+                outcomes.append((refusal, []))
+                continue
+            own = [Line(line.child, line.unit, line.day, registration)
+                   for line in _pattern_lines(child, clean, start, last_day, calendar)]
+            outcomes.append((registration, own))
+            lines.extend(own)
+        results = iter(bookings.book_many(family=family, user=user, now=now, lines=lines))
+    return [(registration, [next(results) for _line in own]) for registration, own in outcomes]
+
+
+def _register(family, child, activity, first_day, last_day, clean, linked, user, start):
+    if child.pk not in linked:
+        raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
+    refusal = bookings.eligibility_refusal(activity, child, start)
+    if refusal:
+        raise BookingRefused(refusal)
+    overlapping = Registration.objects.filter(child=child, activity=activity, family=family,
+                                              first_day__lte=last_day, last_day__gte=first_day)
+    if overlapping.exists():
+        raise BookingRefused(_("%(name)s est déjà inscrit(e) à %(activity)s sur une partie de cette période.")
+                             % {"name": child.first_name, "activity": activity.name})
+    return Registration.objects.create(child=child, family=family, activity=activity, first_day=first_day,
+                                       last_day=last_day, created_by=user,
+                                       pattern={str(d): [u.pk for u in us] for d, us in clean.items()})
 
 
 def _cancel_from(registration, from_day, keep, user, now):
@@ -103,21 +133,26 @@ def _cancel_from(registration, from_day, keep, user, now):
 
 
 def change_pattern(registration, *, from_day, pattern, user, now=None):
-    """A new weekly pattern from `from_day`: (cancellations, bookings) as [(item, None or BookingRefused)]."""
+    """A new weekly pattern from `from_day`: (cancellations, bookings) as [(item, result or BookingRefused)].
+
+    One call of bookings.change_many: what no longer fits is cancelled and the new days booked under one lock
+    order, so a caller may wrap it in its own transaction (a request's approval)."""
     now = now or timezone.now()
     clean = _clean_pattern(registration.activity, pattern)
     wanted = {(d, u.pk) for d, units in clean.items() for u in units}
-    # Two transactions, each taking its locks in the one order (see bookings): never one holding the child
-    # while asking for another day's places.
-    cancelled = _cancel_from(registration, from_day, lambda b: (b.day.weekday(), b.unit_id) in wanted, user, now)
-    registration.refresh_from_db(fields=["last_day"])
-    start = max(from_day, registration.first_day, timezone.localdate(now))
+    from_day = max(from_day, registration.first_day)
+    live = [b for b in Booking.objects.filter(registration=registration, day__gte=from_day)
+            .exclude(state=Booking.State.CANCELLED).select_related("unit")
+            if (b.day.weekday(), b.unit_id) not in wanted]
+    start = max(from_day, timezone.localdate(now))
     calendar = OpeningCalendar.load(start, registration.last_day)
-    booked = bookings.book_many(family=registration.family, user=user, now=now, registration=registration,
-                                lines=_pattern_lines(registration.child, clean, start, registration.last_day,
-                                                     calendar))
-    registration.pattern = {str(d): [u.pk for u in us] for d, us in clean.items()}
-    registration.save(update_fields=["pattern"])
+    lines = [Line(line.child, line.unit, line.day, registration)
+             for line in _pattern_lines(registration.child, clean, start, registration.last_day, calendar)]
+    with transaction.atomic():
+        booked, cancelled = bookings.change_many(family=registration.family, book=lines, cancel=live, user=user,
+                                                 now=now)
+        registration.pattern = {str(d): [u.pk for u in us] for d, us in clean.items()}
+        registration.save(update_fields=["pattern"])
     return cancelled, booked
 
 
@@ -127,9 +162,15 @@ def end(registration, *, from_day, user, now=None):
     now = now or timezone.now()
     if from_day <= registration.first_day:
         raise BookingRefused(_("L'inscription ne peut pas finir avant d'avoir commencé."))
-    outcomes = _cancel_from(registration, from_day, lambda b: False, user, now)
-    # The days past their deadline stay booked: the registration still covers them.
-    kept = [b.day for b, result in outcomes if isinstance(result, BookingRefused)]
-    registration.last_day = min(registration.last_day, max([from_day - datetime.timedelta(days=1), *kept]))
-    registration.save(update_fields=["last_day"])
+    given = registration
+    with transaction.atomic():
+        # The registration first (a pattern change approved at the same time waits), then the booking locks.
+        registration = Registration.objects.select_for_update(no_key=True).select_related("family").get(
+            pk=registration.pk)
+        outcomes = _cancel_from(registration, from_day, lambda b: False, user, now)
+        # The days past their deadline stay booked: the registration still covers them.
+        kept = [b.day for b, result in outcomes if isinstance(result, BookingRefused)]
+        registration.last_day = min(registration.last_day, max([from_day - datetime.timedelta(days=1), *kept]))
+        registration.save(update_fields=["last_day"])
+    given.last_day = registration.last_day
     return outcomes

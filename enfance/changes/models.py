@@ -58,6 +58,10 @@ class ChangeRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     auto_approved = models.BooleanField(_("validée automatiquement"), default=False)
+    # An automatic approval seen by staff afterwards (the "à contrôler" list).
+    checked_at = models.DateTimeField(_("contrôlée le"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
     answer = models.TextField(_("réponse de la mairie"), max_length=2000, blank=True)
 
     objects = ChangeRequestQuerySet.as_manager()
@@ -65,7 +69,9 @@ class ChangeRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("demande")
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [models.Index(fields=["status", "created_at"]),
+                   models.Index(fields=["created_at"], condition=Q(auto_approved=True, checked_at__isnull=True),
+                                name="request_to_check")]
         constraints = [
             models.UniqueConstraint(fields=["conflict_key"], condition=Q(status="pending") & ~Q(conflict_key=""),
                                     name="one_pending_request_per_key"),

@@ -57,6 +57,8 @@ class RequestType:
     attachments = None  # an AttachmentRule, or None when the type takes no file
     multi_line = False
     auto_approvable = True  # whether a commune may switch it to automatic approval
+    default_auto = False  # applied at once until an administrator says otherwise (bookings: the family must know)
+    notify_when_auto = True  # False: an automatic decision sends no notice (the household saw it on the spot)
     group = ""  # heading of the settings page
 
     # --- target --------------------------------------------------------------------------------

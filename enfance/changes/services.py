@@ -56,11 +56,18 @@ class ConflictError(RequestError):
 # --- automatic approval ---------------------------------------------------------------------
 
 def is_auto_approved(type_key):
-    return CategorySetting.objects.filter(category=type_key, auto_approve=True).exists()
+    """The administrators' setting for this type, or the type's default when they never chose."""
+    chosen = CategorySetting.objects.filter(category=type_key).values_list("auto_approve", flat=True).first()
+    if chosen is not None:
+        return chosen
+    request_type = registry.find(type_key)
+    return bool(request_type and request_type.auto_approvable and request_type.default_auto)
 
 
 def auto_approved_types():
-    return set(CategorySetting.objects.filter(auto_approve=True).values_list("category", flat=True))
+    chosen = dict(CategorySetting.objects.values_list("category", "auto_approve"))
+    return {key for key, auto in chosen.items() if auto} | {
+        t.key for t in registry.all_types() if t.auto_approvable and t.default_auto and t.key not in chosen}
 
 
 AUTO_APPROVED_CACHE_KEY = "requests:auto-approved"
@@ -123,6 +130,7 @@ def submit(type_key, *, user, family, kind, child=None, target_id=None, before=N
     `exclusive`: at most one pending request per record and household (False for an addition)."""
     request_type = registry.get(type_key)
     key = conflict_key(type_key, family=family, child=child, target_id=target_id) if exclusive else ""
+    auto = request_type.auto_approvable and is_auto_approved(type_key)
     with transaction.atomic():
         _lock_family(family)
         if key and (pending := ChangeRequest.objects.pending().filter(conflict_key=key).first()):
@@ -136,12 +144,13 @@ def submit(type_key, *, user, family, kind, child=None, target_id=None, before=N
         except IntegrityError:
             raise AlreadyPending(ChangeRequest.objects.pending().filter(conflict_key=key).first()) from None
         if lines:
-            _add_lines(request, request_type, lines)
+            # Approved at once: the decision judges every line anyway, no need to judge them twice.
+            _add_lines(request, request_type, lines, judge=not auto)
         for upload in uploads:
             files.store(upload, owner=request, role=request_type.attachments.policy.name, uploaded_by=user)
         audit.record(actor=user, action=AuditEntry.Action.REQUEST, family=family, child=child,
                      object_type="changerequest", object_id=str(request.pk), object_repr=request.target_label)
-    if request_type.auto_approvable and is_auto_approved(type_key):
+    if auto:
         try:
             return approve(request.pk, staff=None, auto=True)
         except RequestError:
@@ -150,27 +159,50 @@ def submit(type_key, *, user, family, kind, child=None, target_id=None, before=N
     return request
 
 
-def _add_lines(request, request_type, payloads):
-    """Lines whose key is already open elsewhere are refused at once, with their reason; the others wait."""
+def _add_lines(request, request_type, payloads, *, judge=True):
+    """Lines whose key is already open elsewhere are refused at once, with their reason; the others wait.
+
+    All in one INSERT under one savepoint, the usual case (a month of bookings is a hundred lines); if a key is
+    taken (a concurrent submission, or twice the same line), line by line, each under its own savepoint."""
+    lines = []
     for position, payload in enumerate(payloads):
         line = RequestLine(request=request, position=position, payload=payload)
         line.conflict_key = request_type.line_conflict_key(request, line)
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent submission may take the key first
+        lines.append(line)
+    try:
+        with transaction.atomic():
+            RequestLine.objects.bulk_create(lines)
+    except IntegrityError:
+        for line in lines:
+            line.pk, line._state.adding = None, True
+            try:
+                with transaction.atomic():  # a savepoint: a concurrent submission may take the key first
+                    line.save()
+            except IntegrityError:
+                line.pk = None
+                line.conflict_key, line.is_open = "", False
+                line.outcome, line.reason = Outcome.REFUSED, _("Une demande est déjà en attente pour cette ligne.")
                 line.save()
-        except IntegrityError:
-            line.pk = None
-            line.conflict_key, line.is_open = "", False
-            line.outcome, line.reason = Outcome.REFUSED, _("Une demande est déjà en attente pour cette ligne.")
-            line.save()
+    if not judge:
+        return
     judged = request_type.judge_submission(request, list(request.lines.filter(is_open=True)))
-    for line in request.lines.filter(pk__in=judged):
-        _close_line(line, judged[line.pk])
+    _close_many([(line, judged[line.pk]) for line in request.lines.filter(pk__in=judged)])
 
 
 def _close_line(line, outcome):
     line.outcome, line.reason, line.is_open = outcome.outcome, outcome.reason[:300], False
     line.save(update_fields=["outcome", "reason", "is_open"])
+
+
+def _close_many(judged):
+    """_close_line for each (line, outcome): one UPDATE per distinct outcome and reason (a month of bookings is
+    mostly "Réservé."), cheaper to build than a bulk_update's CASE over every line."""
+    groups = {}
+    for line, outcome in judged:
+        line.outcome, line.reason, line.is_open = outcome.outcome, outcome.reason[:300], False
+        groups.setdefault((line.outcome, line.reason), []).append(line.pk)
+    for (outcome, reason), pks in groups.items():
+        RequestLine.objects.filter(pk__in=pks).update(outcome=outcome, reason=reason, is_open=False)
 
 
 # --- review ------------------------------------------------------------------------------------------
@@ -239,8 +271,7 @@ def approve(request_id, *, staff, comment="", confirm=False, auto=False):
         if request_type.multi_line:
             lines = list(request.lines.select_for_update().filter(is_open=True))
             outcomes = request_type.decide_lines(request, lines)
-            for line in lines:
-                _close_line(line, outcomes.get(line.pk, registry.LineOutcome(Outcome.REFUSED)))
+            _close_many([(line, outcomes.get(line.pk, registry.LineOutcome(Outcome.REFUSED))) for line in lines])
         note = _("Demande n° %(id)s") % {"id": request.pk}
         request_type.apply(request, target, actor=staff, note=note, lines=lines,
                            attachments=list(files.of(request).filter(purged_at__isnull=True)))
@@ -324,3 +355,18 @@ def _after_decision(request, *, approved):
 def _notify(request):
     # The inbox and the e-mail (by each login's choice) are messaging's: it listens to this signal.
     request_decided.send(sender=ChangeRequest, request=request)
+
+
+# --- the "à contrôler" list ---------------------------------------------------------------------------
+
+def to_check():
+    """Requests applied automatically that no staff member has looked at yet, oldest first."""
+    return (ChangeRequest.objects.filter(auto_approved=True, checked_at__isnull=True)
+            .select_related("family", "child").order_by("created_at", "id"))
+
+
+def mark_checked(request_ids, *, staff):
+    """Staff saw these automatic approvals: one UPDATE, so that two colleagues checking at once each count only
+    the ones they marked. The number marked."""
+    return ChangeRequest.objects.filter(pk__in=list(request_ids), auto_approved=True, checked_at__isnull=True).update(
+        checked_at=timezone.now(), checked_by=staff)

@@ -102,6 +102,14 @@ def leader_families(user):
     """The households an activity leader works with: those with a child registered to, or booked from a
     month ago on for, one of the leader's activities (Activity.leaders)."""
     from django.db.models import Q
+
+    registered, booked = _leader_child_ids(user)
+    linked = ChildLink.objects.filter(Q(child_id__in=registered) | Q(child_id__in=booked)).values("family_id")
+    return Family.objects.filter(pk__in=linked)
+
+
+def _leader_child_ids(user):
+    """(registered, booked): subqueries of the ids of the children of the leader's activities."""
     from django.utils import timezone
 
     from enfance.activities.models import Booking, Registration
@@ -110,8 +118,16 @@ def leader_families(user):
     registered = Registration.objects.filter(activity__leaders=user, last_day__gte=since).values("child_id")
     booked = (Booking.objects.filter(unit__activity__leaders=user, day__gte=since)
               .exclude(state=Booking.State.CANCELLED).values("child_id"))
-    linked = ChildLink.objects.filter(Q(child_id__in=registered) | Q(child_id__in=booked)).values("family_id")
-    return Family.objects.filter(pk__in=linked)
+    return registered, booked
+
+
+def leader_children(user):
+    """The children a leader works with: registered to, or booked for, one of their activities (not their
+    brothers and sisters who only eat at the canteen)."""
+    from django.db.models import Q
+
+    registered, booked = _leader_child_ids(user)
+    return Child.objects.filter(Q(pk__in=registered) | Q(pk__in=booked))
 
 
 def families_visible_to(user):
@@ -126,7 +142,9 @@ def families_visible_to(user):
 def children_visible_to(user):
     if sees_all_households(user):
         return Child.objects.all()
-    return Child.objects.filter(links__family__in=families_visible_to(user)).distinct()
+    if user.is_authenticated and user.is_staff_member:
+        return leader_children(user)
+    return Child.objects.none()
 
 
 def get_family_for_staff(user, family_id):

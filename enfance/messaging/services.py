@@ -223,10 +223,12 @@ def reopen(thread_id):
 
 # --- broadcasts ------------------------------------------------------------------------------------
 
-def audience_families(audience, *, school="", school_class=""):
+def audience_families(audience, *, school="", school_class="", activity=None, today=None):
     """The households a broadcast reaches: open, dossier received; each once, however many children it has there.
 
-    Shared custody: a child's school reaches both of its households."""
+    Shared custody: a child's school (or activity) reaches both of its households. An activity reaches the
+    households of a child registered to it until today or later; an activity booked without registration, those
+    of a child booked (or waiting) for it from today on."""
     families = Family.objects.filter(archived_at__isnull=True, dossier_received_on__isnull=False)
     if audience in (Broadcast.Audience.SCHOOL, Broadcast.Audience.CLASS):
         # Typed by staff, compared without accents or case on both databases (SQLite's iexact knows ASCII
@@ -235,20 +237,37 @@ def audience_families(audience, *, school="", school_class=""):
         if audience == Broadcast.Audience.CLASS:
             links = links.filter(Exact(folded("child__school_class"), fold(school_class.strip())))
         families = families.filter(pk__in=links.values("family_id"))
+    elif audience == Broadcast.Audience.ACTIVITY:
+        families = families.filter(pk__in=_activity_links(activity, today).values("family_id"))
     return families
 
 
-def preview(audience, *, school="", school_class=""):
+def _activity_links(activity, today=None):
+    """The ChildLink rows of the children an activity concerns from `today` on (none without an activity)."""
+    from enfance.activities.models import Booking, Registration
+
+    if activity is None:
+        return ChildLink.objects.none()
+    today = today or timezone.localdate()
+    if activity.needs_registration:
+        children = Registration.objects.filter(activity=activity, last_day__gte=today).values("child_id")
+    else:
+        children = (Booking.objects.filter(unit__activity=activity, day__gte=today)
+                    .exclude(state=Booking.State.CANCELLED).values("child_id"))
+    return ChildLink.objects.filter(child_id__in=children)
+
+
+def preview(audience, *, school="", school_class="", activity=None):
     """(households, logins) a broadcast would reach, before it is sent."""
     from django.contrib.auth import get_user_model
 
-    ids = audience_families(audience, school=school, school_class=school_class).values("pk")
+    ids = audience_families(audience, school=school, school_class=school_class, activity=activity).values("pk")
     households = Family.objects.filter(pk__in=ids).count()
     logins = get_user_model().objects.filter(family_id__in=ids, is_active=True).exclude(email="").count()
     return households, logins
 
 
-def create_broadcast(*, staff, subject, body, topic, audience, school="", school_class=""):
+def create_broadcast(*, staff, subject, body, topic, audience, school="", school_class="", activity=None):
     """Saved now, sent by the task worker off the request path (see tasks.py).
 
     The same broadcast confirmed twice by its author within a few minutes (a double click, the page sent
@@ -258,7 +277,8 @@ def create_broadcast(*, staff, subject, body, topic, audience, school="", school
     from .tasks import send_broadcast
 
     fields = {"subject": subject.strip(), "body": body.strip(), "topic": topic, "audience": audience,
-              "school": school.strip(), "school_class": school_class.strip(), "created_by": staff}
+              "school": school.strip(), "school_class": school_class.strip(), "created_by": staff,
+              "activity": activity if audience == Broadcast.Audience.ACTIVITY else None}
     with transaction.atomic():
         # The author's row serialises their confirmations, so that two at once do not both find nothing.
         get_user_model().objects.select_for_update(no_key=True).filter(pk=staff.pk).first()
@@ -294,7 +314,7 @@ def deliver_broadcast(broadcast_id):
                 return delivered
             done = Thread.objects.filter(broadcast=broadcast).values("family_id")
             batch = list(audience_families(broadcast.audience, school=broadcast.school,
-                                           school_class=broadcast.school_class)
+                                           school_class=broadcast.school_class, activity=broadcast.activity)
                          .exclude(pk__in=done).order_by("pk").values_list("pk", flat=True)[:BATCH])
             for family in Family.objects.filter(pk__in=batch).prefetch_related("logins"):
                 now = timezone.now()
@@ -327,7 +347,11 @@ def resume_broadcasts():
 def on_request_decided(sender, request, **kwargs):
     """A decision becomes a closed conversation of the household, linked to the request, and its e-mail.
 
-    In a savepoint: should the notice fail, the decision stands (logged), and "Mes demandes" shows it."""
+    In a savepoint: should the notice fail, the decision stands (logged), and "Mes demandes" shows it. An
+    automatic decision of a type the household sees decided on the spot (a booking) sends nothing."""
+    request_type = request.type
+    if request.auto_approved and request_type is not None and not request_type.notify_when_auto:
+        return
     try:
         with transaction.atomic():
             _decision_notice(request)

@@ -159,9 +159,10 @@ def test_a_place_given_and_not_accepted_is_declined_by_an_absence_and_never_bill
 
     family, child, other, _whole = week_of()
     held = Booking.objects.get(child=child, day=THURSDAY)
-    (given,) = bookings.cancel(held, family=family, user=None, now=at(THURSDAY, 7), override=Override("Malade"))
+    # Past Thursday's cancellation deadline, the evening before: the place offered must be accepted by midnight.
+    (given,) = bookings.cancel(held, family=family, user=None, now=at(WEDNESDAY, 20), override=Override("Malade"))
     assert given.child_id == other.pk and given.needs_acceptance
-    (absence,) = declare(family, other, THURSDAY, THURSDAY, reason="other", now=at(THURSDAY, 8))
+    (absence,) = declare(family, other, THURSDAY, THURSDAY, reason="other", now=at(WEDNESDAY, 21))
     assert Booking.objects.get(pk=given.pk).state == "cancelled"
     assert absences.billing(Absence.objects.get(pk=absence.pk), now=at(FRIDAY)).billed is False
 

@@ -247,7 +247,9 @@ def test_administrators_switch_a_category_to_automatic_approval(client, admin_us
     assert client.get(reverse("backoffice:request_settings")).status_code == 403
     client.force_login(admin_user)
     page = client.get(reverse("backoffice:request_settings")).content.decode()
-    assert 'value="tax"' in page and "checked" not in page  # manual by default
+    # Household records are checked by hand by default; bookings and absences are applied at once.
+    assert 'value="tax">' in page and 'value="bookings" checked>' in page and 'value="absence" checked>' in page
+    assert services.auto_approved_types() == {"bookings", "absence", "certificate"}
     client.post(reverse("backoffice:request_settings"), {"auto": ["tax", "unknown"]})
     assert services.auto_approved_types() == {"tax"}
     assert AuditEntry.objects.filter(object_type="réglages des demandes").exists()

@@ -197,7 +197,7 @@ def test_a_login_that_turned_decisions_off_gets_no_e_mail_but_still_the_message(
     page = text(client.get(reverse("portal:preferences")))
     assert "La décision sur l'une de mes demandes" in page and "toujours envoyés" in page
     client.post(reverse("portal:preferences"), {"message": "on"})  # decision unticked
-    assert notifications.preferences(alice) == {"message": True, "decision": False}
+    assert notifications.preferences(alice) == {"message": True, "decision": False, "place_offered": False}
     change = _tax_request(alice)
     with django_capture_on_commit_callbacks(execute=True):
         requests.approve(change.pk, staff=staff)
@@ -312,7 +312,7 @@ def test_the_broadcast_form_has_no_blank_audience(staff):
     from enfance.messaging.forms import BroadcastForm
 
     form = BroadcastForm()
-    assert [value for value, _label in form.fields["audience"].choices] == ["all", "school", "class"]
+    assert [value for value, _label in form.fields["audience"].choices] == ["all", "school", "class", "activity"]
 
 
 def test_a_reply_to_a_conversation_closed_meanwhile_is_shown_back_to_copy(alice, staff):
