@@ -242,9 +242,13 @@ def request_list(request):
 def request_detail(request, request_id):
     change = _own_request(request.family, request_id)
     rows, _conflicts = requests.review(change)
+    # What needs the household's attention first: refused lines, then those waiting, then the others.
+    order = {"refused": 0, "waiting": 1, "pending": 2}
+    lines = sorted(change.lines.all(), key=lambda line: (order.get(line.outcome, 3), line.position))
     return render(request, "portal/request_detail.html", {
         "change": change, "rows": rows, "attachments": list(attachments.of(change)),
-        "lines": list(change.lines.all()), "section": "requests",
+        "lines": lines, "section": "requests",
+        "calendar_back": change.request_type in ("bookings", "absence", "certificate"),
     })
 
 

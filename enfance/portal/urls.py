@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import change_views, inbox_views, rules_views, views
+from . import activity_views, change_views, inbox_views, rules_views, views
 
 app_name = "portal"
 
@@ -34,6 +34,17 @@ urlpatterns = [
     path("messagerie/<int:thread_id>/pieces/<int:attachment_id>/", inbox_views.message_attachment,
          name="message_attachment"),
     path("mes-preferences/", inbox_views.preferences, name="preferences"),
+    path("reservations/", activity_views.calendar, name="calendar"),
+    path("reservations/en-serie/", activity_views.bookings_bulk, name="bookings_bulk"),
+    path("reservations/<int:booking_id>/accepter/", activity_views.booking_accept, name="booking_accept"),
+    path("absences/", activity_views.absence_list, name="absences"),
+    path("absences/signaler/", activity_views.absence_new, name="absence_new"),
+    path("absences/<int:absence_id>/certificat/", activity_views.certificate_new, name="certificate_new"),
+    path("inscriptions/", activity_views.registration_list, name="registrations"),
+    path("inscriptions/nouvelle/", activity_views.registration_new, name="registration_new"),
+    path("inscriptions/<int:registration_id>/modifier/", activity_views.registration_change,
+         name="registration_change"),
+    path("inscriptions/<int:registration_id>/arreter/", activity_views.registration_end, name="registration_end"),
     path("conditions/", rules_views.portal_rules, name="rules"),
     path("conditions/pdf/", rules_views.portal_rules_pdf, name="rules_pdf"),
 ]
