@@ -1,11 +1,13 @@
 """Forms of the staff's side of messages: the inbox filters, assignment, a message to one household, a
-broadcast with the schools and classes that exist, and the administrators' topics and answer templates."""
+broadcast with the schools and classes that exist (or an activity), and the administrators' topics and answer
+templates."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from enfance.accounts.models import User
+from enfance.activities.models import Activity
 from enfance.families.models import Child
 from enfance.messaging.forms import AttachmentsField, BodyField, BroadcastForm, SubjectField
 from enfance.messaging.models import AnswerTemplate, Thread, Topic
@@ -123,6 +125,13 @@ class StaffBroadcastForm(BroadcastForm):
         self.fields["body"].error_messages["required"] = _("Écrivez le message.")
         self.fields["subject"].error_messages["required"] = _("Indiquez l'objet du message.")
         self.fields["audience"].error_messages["required"] = _("Choisissez les destinataires.")
+        activity = self.fields["activity"]
+        activity.queryset = Activity.objects.order_by("name")
+        activity.empty_label = _("(choisissez)")
+        activity.help_text = _("Pour « une activité » : les foyers d'un enfant inscrit à cette activité (pour une "
+                               "activité sans inscription, d'un enfant réservé à partir d'aujourd'hui), par "
+                               "exemple pour annoncer une fermeture.")
+        activity.error_messages["invalid_choice"] = _("Choisissez une activité de la liste.")
 
     def known_schools(self):
         return _known("school")

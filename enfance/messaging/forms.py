@@ -118,7 +118,7 @@ class StaffReplyForm(SaysFilesAreNotKept, forms.Form):
 class BroadcastForm(forms.ModelForm):
     class Meta:
         model = Broadcast
-        fields = ["audience", "school", "school_class", "topic", "subject", "body"]
+        fields = ["audience", "school", "school_class", "activity", "topic", "subject", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 8}), "audience": forms.RadioSelect}
         field_classes = {"subject": SubjectField}
 
@@ -141,6 +141,12 @@ class BroadcastForm(forms.ModelForm):
             self.add_error("school", _("Indiquez l'école."))
         if audience == Broadcast.Audience.CLASS and not data.get("school_class", "").strip():
             self.add_error("school_class", _("Indiquez la classe."))
+        if audience == Broadcast.Audience.ACTIVITY and not data.get("activity") and "activity" not in self._errors:
+            self.add_error("activity", _("Choisissez l'activité."))
+        if audience == Broadcast.Audience.ACTIVITY:
+            data["school"] = data["school_class"] = ""  # typed, then the activity ticked: not kept
+        else:
+            data["activity"] = None  # chosen, then another audience ticked: not kept
         return data
 
 

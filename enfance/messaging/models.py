@@ -32,6 +32,7 @@ class Broadcast(models.Model):
         ALL = "all", _("Tous les foyers")
         SCHOOL = "school", _("Les foyers d'un enfant scolarisé dans une école")
         CLASS = "class", _("Les foyers d'un enfant d'une classe")
+        ACTIVITY = "activity", _("Les foyers d'un enfant inscrit à une activité")
 
     class State(models.TextChoices):
         SENDING = "sending", _("Envoi en cours")
@@ -43,6 +44,10 @@ class Broadcast(models.Model):
     audience = models.CharField(_("destinataires"), max_length=10, choices=Audience.choices)
     school = models.CharField(_("école"), max_length=120, blank=True)
     school_class = models.CharField(_("classe"), max_length=40, blank=True)
+    # ACTIVITY: the households of a child registered to it (or, without registration, booked from the day the
+    # broadcast is delivered on).
+    activity = models.ForeignKey("activities.Activity", verbose_name=_("activité"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.SENDING)

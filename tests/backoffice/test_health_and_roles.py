@@ -29,6 +29,7 @@ def test_health_page_shows_the_record_and_logs_each_opening(staff_client, staff,
 def test_leaders_open_health_pages_of_their_activities_and_are_logged(leader_client, leader, alice, monkeypatch):
     monkeypatch.setattr(access, "leader_families", lambda user: Family.objects.filter(pk=alice.family_id))
     child = first_child(alice)
+    monkeypatch.setattr(access, "leader_children", lambda user: type(child).objects.filter(pk=child.pk))
     response = leader_client.get(reverse("backoffice:child_health", args=[child.pk]))
     assert response.status_code == 200
     assert HealthAccessLog.objects.filter(user=leader, child=child).count() == 1

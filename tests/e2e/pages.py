@@ -75,7 +75,8 @@ def url_name(path):
 def kind_of(path, query):
     """A page's kind: its URL name, the words in its URL (a category) and its query's keys, not the ids."""
     match = resolve(path)
-    words = tuple(sorted(str(v) for v in match.kwargs.values() if not str(v).isdigit()))
+    # Identifiers and dates (a sheet's day) are not words: one kind for every day.
+    words = tuple(sorted(str(v) for v in match.kwargs.values() if not str(v).replace("-", "").isdigit()))
     keys = tuple(sorted(part.split("=")[0] for part in query.split("&") if part))
     return (match.view_name, words, keys)
 

@@ -20,13 +20,14 @@ SEND, EDIT = "envoyer", "modifier"
 @staff_required(edit=True)
 @require_GET
 def broadcast_list(request):
-    broadcasts = Broadcast.objects.select_related("topic", "created_by")
+    broadcasts = Broadcast.objects.select_related("topic", "created_by", "activity")
     return render(request, "backoffice/messages/broadcasts.html", {"page": paginate(request, broadcasts),
                                                                    "section": "messages"})
 
 
 def _audience(data):
-    return {"school": data.get("school", ""), "school_class": data.get("school_class", "")}
+    return {"school": data.get("school", ""), "school_class": data.get("school_class", ""),
+            "activity": data.get("activity")}
 
 
 @staff_required(edit=True)
@@ -39,8 +40,13 @@ def broadcast_new(request):
     data = form.cleaned_data
     households, logins = services.preview(data["audience"], **_audience(data))
     if not households:
-        field = "school" if data["audience"] != Broadcast.Audience.ALL else None
-        form.add_error(field, _("Aucun foyer ne recevrait ce message : vérifiez le nom de l'école ou de la classe."))
+        if data["audience"] == Broadcast.Audience.ACTIVITY:
+            form.add_error("activity", _("Aucun foyer ne recevrait ce message : aucun enfant n'est inscrit à cette "
+                                         "activité (ou, sans inscription, réservé à partir d'aujourd'hui)."))
+        else:
+            field = "school" if data["audience"] != Broadcast.Audience.ALL else None
+            form.add_error(field, _("Aucun foyer ne recevrait ce message : vérifiez le nom de l'école ou de la "
+                                    "classe."))
         return render(request, "backoffice/messages/broadcast_new.html", {"form": form, "section": "messages"})
     if step != SEND:
         return render(request, "backoffice/messages/broadcast_confirm.html", {

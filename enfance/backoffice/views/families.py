@@ -54,6 +54,11 @@ def login_status(user):
 def family_detail(request, family_id):
     family = access.get_family_for_staff(request.user, family_id)
     children = access.children_with_records(family, own_persons_only=False, with_households=True)
+    if not access.sees_all_households(request.user):
+        # A leader sees the children of their activities, not their brothers and sisters.
+        visible = set(access.children_visible_to(request.user).filter(pk__in=[c.pk for c in children])
+                      .values_list("pk", flat=True))
+        children = [child for child in children if child.pk in visible]
     others = queries.other_households(children, family)
     for child in children:
         households = [link.family_id for link in child.links.all()]
