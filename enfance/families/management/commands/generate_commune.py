@@ -7,7 +7,9 @@ one to four children with health records and vaccinations, authorised
 persons, fiscal, CAF and bank data, a few shared-custody children and a few
 archived households; in every household's inbox the commune's two broadcasts, and
 in about a third of them conversations with the town hall (a 20-message one in the
-households of four children or more, which the portal benchmark picks). Written with bulk_create in batches, one transaction per
+households of four children or more, which the portal benchmark picks); the usual catalogue of activities
+(activities.catalogue) and most pupils of the two Tourrettes schools registered to their school's canteen
+for the school year. Written with bulk_create in batches, one transaction per
 batch; the primary keys come back from the INSERT (RETURNING, PostgreSQL and
 SQLite 3.35+). No audit entries: this is bench data, not someone's change.
 """
@@ -24,6 +26,8 @@ from django.utils import timezone
 from schwifty import IBAN
 
 from enfance.accounts.models import User
+from enfance.activities.catalogue import create_catalogue
+from enfance.activities.models import CalendarPeriod, Registration
 from enfance.core.dates import school_year_start, today
 from enfance.families.management.commands.seed_demo import (
     ALLERGIES,
@@ -78,7 +82,9 @@ class Command(BaseCommand):
             raise CommandError("Cette base ne renvoie pas les identifiants d'un INSERT groupé "
                                "(PostgreSQL, ou SQLite 3.35 et plus, sont nécessaires).")
         started = time.perf_counter()
-        generator = Generator(random.Random(seed), make_password(PASSWORD, hasher="argon2"))
+        # Its own generator for the activities: the households drawn are those of the runs before them.
+        generator = Generator(random.Random(seed), make_password(PASSWORD, hasher="argon2"),
+                              activities_rng=random.Random(f"activities-{seed}"))
         first = self.next_number()
         if first + families > 10**DIGITS:
             raise CommandError(f"Plus de {10**DIGITS - 1} foyers {PREFIX}… : références épuisées.")
@@ -97,7 +103,7 @@ class Command(BaseCommand):
             f"({c['shared']} en garde partagée), {c['vaccinations']} vaccinations, "
             f"{c['persons']} personnes autorisées, {c['tax']} données fiscales, {c['caf']} données CAF, "
             f"{c['bank']} comptes bancaires, {c['archived']} foyers archivés, {c['threads']} conversations, "
-            f"{c['messages']} messages."
+            f"{c['messages']} messages, {c['registrations']} inscriptions à la restauration scolaire."
         )
         if options["verbosity"] >= 1:
             self.stdout.write(f"Identifiants gen.{PREFIX.lower()}{first:0{DIGITS}d}… , mot de passe {PASSWORD}")
@@ -107,7 +113,7 @@ class Command(BaseCommand):
         """Fresh planner statistics: after a bulk load they are stale until autovacuum catches up,
         and the planner then picks sequential scans for the portal's indexed lookups."""
         models = [Family, Guardian, User, Child, ChildLink, HealthRecord, Vaccination, AuthorizedPerson, TaxInfo,
-                  CafInfo, BankAccount, Thread, Message, ThreadRead]
+                  CafInfo, BankAccount, Thread, Message, ThreadRead, Registration]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
@@ -124,15 +130,16 @@ class Command(BaseCommand):
 
 
 class Generator:
-    def __init__(self, rng, password_hash):
+    def __init__(self, rng, password_hash, activities_rng=None):
         self.rng = rng
+        self.activities_rng = activities_rng or random.Random(0)
         self.password_hash = password_hash
         self.today = today()
         self.now = timezone.now()
         self.school_year = school_year_start(self.today)
         self.counts = dict.fromkeys(
             ["families", "guardians", "logins", "children", "shared", "vaccinations", "persons", "tax", "caf",
-             "bank", "archived", "threads", "messages"], 0)
+             "bank", "archived", "threads", "messages", "registrations"], 0)
         self.topics = list(Topic.objects.values_list("pk", flat=True))
         self.broadcasts = None
         self.cities = [c for c, _ in CITY_WEIGHTS]
@@ -142,6 +149,50 @@ class Generator:
         self.birth_start = datetime.date(self.school_year.year - 12, 1, 1)
         self.birth_days = (datetime.date(self.school_year.year - 3, 12, 31) - self.birth_start).days
         self.vaccine_days = [(label, int(months * 30.44)) for label, months in VACCINES]
+        self.canteens = None
+
+    def canteens_once(self):
+        """{school: (canteen, its meal unit)} of the usual catalogue, made once for the run (create_catalogue
+        is idempotent: a second run finds it), and the school year the registrations cover."""
+        if self.canteens is None:
+            catalogue = create_catalogue(self.today)
+            self.canteens = {}
+            for key in ("canteen_m", "canteen_e"):
+                activity = catalogue[key]
+                (school,) = activity.schools
+                self.canteens[school] = (activity.pk, activity.units.get().pk)
+            first = self.school_year
+            summer = (CalendarPeriod.objects.filter(kind=CalendarPeriod.Kind.SCHOOL_HOLIDAYS,
+                                                    first_day__gt=datetime.date(first.year + 1, 6, 1),
+                                                    first_day__lte=datetime.date(first.year + 1, 8, 31))
+                      .order_by("first_day").values_list("first_day", flat=True).first())
+            self.school_days = (first, (summer or datetime.date(first.year + 1, 7, 5)) - datetime.timedelta(days=1))
+        return self.canteens
+
+    def registrations(self, families, plans):
+        """Most pupils of the two Tourrettes schools registered to their school's canteen for the school year,
+        Monday, Tuesday, Thursday and Friday (some only two of those days).
+
+        Written in bulk, not approved through registrations.approve, and they book nothing: approving a
+        commune of 20000 households through the booking rules would take far too long, and the catalogue's
+        refectories (90 and 160 places) could not take them. Its benchmarks do the booking."""
+        canteens = self.canteens_once()
+        rng = self.activities_rng
+        first_day, last_day = self.school_days
+        rows = []
+        for family, plan in zip(families, plans, strict=True):
+            if plan["archived"]:
+                continue
+            for kid in plan["kids"]:
+                if kid.school not in canteens or rng.random() >= 0.85:
+                    continue
+                activity_id, unit_id = canteens[kid.school]
+                days = (0, 1, 3, 4) if rng.random() < 0.75 else rng.choice(((0, 3), (1, 4)))
+                rows.append(Registration(child_id=kid.pk, family_id=family.pk, activity_id=activity_id,
+                                         first_day=first_day, last_day=last_day,
+                                         pattern={str(day): [unit_id] for day in days}))
+        Registration.objects.bulk_create(rows, batch_size=5000)
+        self.counts["registrations"] += len(rows)
 
     def mobile(self):
         n = self.rng.randrange(10**8)
@@ -306,6 +357,7 @@ class Generator:
                     mandate_signed_on=family.dossier_received_on if mandate else None,
                 ))
         self.conversations(families, plans, logins)
+        self.registrations(families, plans)
         for model, rows, key in (
             (ChildLink, links, None), (HealthRecord, health, None), (Vaccination, vaccinations, "vaccinations"),
             (AuthorizedPerson, persons, "persons"), (TaxInfo, taxes, "tax"), (CafInfo, cafs, "caf"),

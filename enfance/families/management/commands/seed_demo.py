@@ -3,8 +3,10 @@
 About thirty households with one to four children, complete and incomplete
 records, a few archived households and a few whose paper dossier has not
 arrived yet, plus the fixed demo logins listed in DEMO_LOGINS (and in the
-README). Everything is drawn from a seeded random generator: the same day
-gives the same commune.
+README), then the activities in use around today: registrations, a month of
+bookings, a full Wednesday with its waiting list, absences and attendance
+(enfance.activities.demo). Everything is drawn from a seeded random
+generator: the same day gives the same commune.
 
 Records are written directly (one transaction) rather than through the
 services, which would write one audit entry per field; each household gets a
@@ -26,6 +28,7 @@ from PIL import Image, ImageDraw, ImageFont
 from schwifty import IBAN
 
 from enfance.accounts.models import User
+from enfance.activities import demo as activities_demo
 from enfance.core import audit
 from enfance.core.dates import school_year_start, today
 from enfance.core.models import AuditEntry
@@ -352,6 +355,7 @@ class Command(BaseCommand):
             builder.save_photos()
             demo.populate(staff=User.objects.get(username="agent"))
             messaging_demo.populate(staff=User.objects.get(username="agent"))
+            activities_demo.populate(staff=User.objects.get(username="agent"))
         if options["verbosity"] >= 1:
             c = builder.counts
             self.stdout.write(
