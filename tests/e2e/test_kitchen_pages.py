@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 def _data():
     catalogue = create_catalogue()
     day = kitchen.open_days(timezone.localdate())[0]
-    family = FamilyFactory(reference="E2E-0001-LONGUE-REFERENCE")
+    family = FamilyFactory(reference="E2E-0001-LONGUE")
     whole = unit_of(catalogue["wednesday"], "Journée avec repas")
     for n, diet in enumerate(["standard", "vegetarian", "no_pork", "packed_lunch"] * 3):
         child = ChildFactory(family=family, first_name=f"Prénom-très-long-{n}", last_name="De La Fontaine-Saint-Martin",
