@@ -136,7 +136,10 @@ def portal_links(base, html, port):
 
 
 def pattern_of(path):
-    return re.sub(r"/\d+(?=/|$)", "/<id>", path)
+    """The URL's pattern: identifiers in the path and numbers in the query string (a calendar's month) replaced."""
+    path, _sep, query = path.partition("?")
+    pattern = re.sub(r"/\d+(?=/|$)", "/<id>", path)
+    return pattern + ("?" + re.sub(r"=[\d-]+(?=&|$)", "=<n>", query) if query else "")
 
 
 def crawl(session, max_pages):
@@ -153,7 +156,12 @@ def crawl(session, max_pages):
             skipped.append((path, f"HTTP {status} {kind}"))
             continue
         pages.append((path, len(body)))
-        queue.extend(p for p in portal_links(path, body.decode("utf-8", "replace"), session.port) if p not in seen)
+        # Two pages of a pattern are enough to find the largest (the calendar links each month to the next).
+        counts = {}
+        for page_path, _size in pages:
+            counts[pattern_of(page_path)] = counts.get(pattern_of(page_path), 0) + 1
+        queue.extend(p for p in portal_links(path, body.decode("utf-8", "replace"), session.port)
+                     if p not in seen and counts.get(pattern_of(p), 0) < 2)
     return pages, skipped, bool(queue)
 
 

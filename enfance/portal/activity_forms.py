@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enfance.activities.models import Absence, Activity, Unit
 from enfance.core.dates import FIRST_YEAR, LAST_YEAR, is_sane, school_year_start
-from enfance.core.forms import DATE_WIDGET
+from enfance.core.forms import DATE_WIDGET, choices_once
 
 WEEKDAY_CHOICES = [(0, _("lundi")), (1, _("mardi")), (2, _("mercredi")), (3, _("jeudi")), (4, _("vendredi"))]
 MAX_SPAN = datetime.timedelta(days=190)
@@ -62,6 +62,8 @@ class BulkBookingForm(PeriodMixin, forms.Form):
         self.fields["children"].label_from_instance = lambda c: c.first_name
         self.fields["unit"].queryset = units
         self.fields["unit"].label_from_instance = lambda u: f"{u.activity.name} – {u.name}"
+        for name in ("children", "unit"):
+            choices_once(self.fields[name])
 
 
 class AbsenceForm(PeriodMixin, forms.Form):
@@ -77,6 +79,7 @@ class AbsenceForm(PeriodMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["child"].queryset = children
         self.fields["child"].label_from_instance = lambda c: c.first_name
+        choices_once(self.fields["child"])
 
 
 def school_year_bounds(today=None):

@@ -126,7 +126,8 @@ def bookings_bulk(request):
     family = request.family
     children = _children(family)
     # Only the units of the children's schools (a pupil of another school is not offered its canteen).
-    offered = {u.pk for child in children for u in family_calendar.units_for(child, family_calendar.active_units())}
+    units = Unit.objects.filter(activity__is_active=True).select_related("activity")
+    offered = {u.pk for child in children for u in family_calendar.units_for(child, units)}
     units = Unit.objects.filter(pk__in=offered).select_related("activity").order_by("activity__name", "name")
     today = timezone.localdate()
     initial = {"first_day": today, "last_day": _month_end(today), "action": "book"}
