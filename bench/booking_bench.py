@@ -10,6 +10,7 @@ import datetime
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -254,3 +255,20 @@ def close_connections():
     from django.db import connections
 
     connections.close_all()
+
+
+def start(args, pp):
+    """What both booking benches do first: a temporary folder, the servers' environment, the static files, the
+    cache table without Redis, Django set up, the catalogue made if missing. (var_dir, env, log_path,
+    catalogue)."""
+    var_dir = Path(tempfile.mkdtemp(prefix="enfance-bench-"))
+    env = pp.server_env(args, var_dir)
+    print(f"Base : {args.database_url}")
+    pp.manage(env, "collectstatic", "--noinput", "-v", "0")
+    if not env.get("REDIS_URL"):
+        pp.manage(env, "createcachetable")
+    setup_django(env)
+    catalogue, made = ensure_catalogue()
+    if made:
+        print("Catalogue absent : créé par activities.catalogue.create_catalogue().")
+    return var_dir, env, var_dir / "gunicorn.log", catalogue

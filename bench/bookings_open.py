@@ -32,7 +32,6 @@ import os
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -316,23 +315,14 @@ def main():
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
 
-    var_dir = Path(tempfile.mkdtemp(prefix="enfance-bench-"))
-    env = pp.server_env(args, var_dir)
-    log_path = var_dir / "gunicorn.log"
     proc = None
+    var_dir = None
     try:
-        print(f"Base : {args.database_url}")
-        pp.manage(env, "collectstatic", "--noinput", "-v", "0")
-        if not env.get("REDIS_URL"):
-            pp.manage(env, "createcachetable")
-        bb.setup_django(env)
+        var_dir, env, log_path, catalogue = bb.start(args, pp)
         import datetime
 
         from django.utils import timezone
 
-        catalogue, made = bb.ensure_catalogue()
-        if made:
-            print("Catalogue absent : créé par activities.catalogue.create_catalogue().")
         units_by_school = {}
         for key in ("canteen_e", "canteen_m"):
             activity = catalogue[key]
@@ -426,7 +416,8 @@ def main():
         raise
     finally:
         pp.stop_server(proc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        if var_dir is not None:
+            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import queue
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -105,16 +104,10 @@ def main():
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
 
-    var_dir = Path(tempfile.mkdtemp(prefix="enfance-bench-"))
-    env = pp.server_env(args, var_dir)
-    log_path = var_dir / "gunicorn.log"
     proc = None
+    var_dir = None
     try:
-        print(f"Base : {args.database_url}")
-        pp.manage(env, "collectstatic", "--noinput", "-v", "0")
-        if not env.get("REDIS_URL"):
-            pp.manage(env, "createcachetable")
-        bb.setup_django(env)
+        var_dir, env, log_path, catalogue = bb.start(args, pp)
         import datetime
 
         from django.db.models import Count
@@ -126,9 +119,6 @@ def main():
         from enfance.changes.models import RequestLine
         from enfance.families.models import Child, Family
 
-        catalogue, made = bb.ensure_catalogue()
-        if made:
-            print("Catalogue absent : créé par activities.catalogue.create_catalogue().")
         activity = catalogue["wednesday"]
         unit = activity.units.get(name=UNIT)
         places = list(unit.places.order_by("pk"))
@@ -242,7 +232,8 @@ def main():
         raise
     finally:
         pp.stop_server(proc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        if var_dir is not None:
+            shutil.rmtree(var_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -104,11 +104,6 @@ def parse_key(value):
     return (int(parts[0]), int(parts[1]), day) if is_sane(day) else None
 
 
-def active_units():
-    """The units families may book, with what the calendar reads of them."""
-    return _units()
-
-
 def _units():
     return list(Unit.objects.filter(activity__is_active=True).select_related("activity")
                 .prefetch_related("places", "excludes", Prefetch("activity__openings"))
