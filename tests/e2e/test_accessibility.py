@@ -28,7 +28,8 @@ def test_every_portal_page(open_context, alice, bob):
     # First the current service rules, to accept once per school year (the form is audited too).
     assert "/portail/conditions/" in page.url, page.url
     problems = audit(page, "service rules to accept")
-    page.get_by_role("button", name="Valider").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Valider").click()
     problems += audit(page, "service rules: the box left unticked")
     assert page.locator("#id_accept_error").is_visible()
     page.get_by_label("J'ai lu les conditions de fonctionnement et je les accepte").check()

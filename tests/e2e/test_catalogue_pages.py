@@ -64,7 +64,8 @@ def test_catalogue_pages_are_accessible_at_both_widths(world, open_context):
     page.goto(f"/gestion/activites/{wednesday.pk}/modifier/")
     page.check("#id_booking_rule-kind_0")
     page.fill("#id_booking_rule-days", "")
-    page.get_by_role("button", name="Enregistrer l'activité").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Enregistrer l'activité").click()
     assert page.locator("#id_booking_rule-days_error").is_visible()
     problems += audit(page, "activity form with errors")
     # A registration's outcome, line by line.

@@ -16,11 +16,13 @@ def test_password_change_without_javascript(open_context, alice):
     login(page, alice.username, PASSWORD)
     assert page.url.endswith("/portail/")
 
-    page.get_by_role("navigation").get_by_role("link", name="Mes informations", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="Mes informations", exact=True).click()
     assert page.locator("h1").inner_text() == "Mes informations"
     assert alice.family.address_line1 in page.content()
 
-    page.get_by_role("navigation").get_by_role("link", name="Mot de passe", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="Mot de passe", exact=True).click()
     assert page.locator("h1").inner_text() == "Changer de mot de passe"
     # Too short: a French message next to the field, nothing changed.
     page.fill("#id_old_password", PASSWORD)

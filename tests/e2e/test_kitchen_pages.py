@@ -57,7 +57,8 @@ def test_the_activity_pages_pass_axe_and_fit_375_pixels(open_context):
         problems += audit(page, label)
     page.goto("/gestion/messages-groupes/nouveau/")
     page.get_by_label("Les foyers d'un enfant inscrit à une activité").check()
-    page.get_by_role("button", name="Voir les destinataires").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Voir les destinataires").click()
     assert page.locator("#id_activity_error").is_visible()
     problems += audit(page, "broadcast to an activity not chosen")
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)

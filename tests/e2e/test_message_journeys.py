@@ -37,9 +37,11 @@ def test_family_writes_with_a_pdf_staff_reply_family_reads(open_context, alice, 
     pdf.write_bytes(MINIMAL_PDF)
     family = open_context(viewport={"width": 375, "height": 800}).new_page()
     login(family, alice.username, PASSWORD)
-    family.get_by_role("link", name="Messagerie").first.click()
+    with family.expect_navigation():
+        family.get_by_role("link", name="Messagerie").first.click()
     problems += audit(family, "inbox (empty)")
-    family.get_by_role("link", name="Contacter la mairie").first.click()
+    with family.expect_navigation():
+        family.get_by_role("link", name="Contacter la mairie").first.click()
     problems += audit(family, "new conversation")
     family.select_option("#id_topic", label="Restauration scolaire")
     family.fill("#id_subject", "Certificat pour le repas sans gluten")
@@ -51,9 +53,11 @@ def test_family_writes_with_a_pdf_staff_reply_family_reads(open_context, alice, 
 
     staff_page = open_context().new_page()
     login(staff_page, staff.username, PASSWORD)
-    staff_page.get_by_role("link", name="Messages").first.click()
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("link", name="Messages").first.click()
     problems += audit(staff_page, "staff inbox")
-    staff_page.get_by_role("link", name="Certificat pour le repas sans gluten").first.click()
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("link", name="Certificat pour le repas sans gluten").first.click()
     problems += audit(staff_page, "staff conversation")
     assert "certificat.pdf" in staff_page.content()
     staff_page.fill("#id_body", "Merci, c'est noté : le repas sans gluten est prévu dès lundi.")

@@ -32,7 +32,8 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
 
     # The phone number of the main guardian.
     family_page.goto("/portail/mes-informations/")
-    family_page.get_by_role("link", name="Modifier le responsable").click()
+    with family_page.expect_navigation():
+        family_page.get_by_role("link", name="Modifier le responsable").click()
     problems += audit(family_page, "request form (guardian)")
     family_page.fill("#id_mobile_phone", "07 11 22 33 44")
     submit(family_page, "Envoyer ma demande")
@@ -40,7 +41,8 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
 
     # The child's health data.
     family_page.goto(f"/portail/enfants/{child.pk}/sante/")
-    family_page.get_by_role("link", name="Modifier les données sanitaires").click()
+    with family_page.expect_navigation():
+        family_page.get_by_role("link", name="Modifier les données sanitaires").click()
     family_page.fill("#id_allergies", "Arachide, kiwi")
     submit(family_page, "Envoyer ma demande")
     family_page.goto("/portail/demandes/")
@@ -53,7 +55,8 @@ def test_family_asks_staff_decide_family_sees_both_decisions(open_context, alice
     # Staff approve the phone number and reject the health data with a reason.
     staff_page = open_context().new_page()
     login(staff_page, staff.username, PASSWORD)
-    staff_page.get_by_role("link", name="Demandes").first.click()
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("link", name="Demandes").first.click()
     problems += audit(staff_page, "request queue")
     staff_page.goto(f"/gestion/demandes/{phone_request.pk}/")
     problems += audit(staff_page, "review page")
@@ -89,7 +92,8 @@ def test_new_household_applies_without_javascript_and_staff_approve(open_context
     problems = []
     page = open_context(java_script_enabled=False).new_page()
     page.goto("/connexion/")
-    page.get_by_role("link", name="fiche de pré-inscription").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="fiche de pré-inscription").click()
     page.fill("#id_foyer-address_line1", "5 rue du Lavoir")
     page.fill("#id_foyer-postal_code", "83440")
     page.fill("#id_foyer-city", "Tourrettes")
@@ -112,8 +116,10 @@ def test_new_household_applies_without_javascript_and_staff_approve(open_context
 
     staff_page = open_context(java_script_enabled=False).new_page()
     login(staff_page, staff.username, PASSWORD)
-    staff_page.get_by_role("link", name="Pré-inscriptions").first.click()
-    staff_page.get_by_role("link", name="Inès Nouvelle").click()
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("link", name="Pré-inscriptions").first.click()
+    with staff_page.expect_navigation():
+        staff_page.get_by_role("link", name="Inès Nouvelle").click()
     staff_page.fill("#id_dossier_received_on", "2026-11-20")
     submit(staff_page, "Valider et créer le foyer")
     family = Family.objects.get(guardians__last_name="Nouvelle")
