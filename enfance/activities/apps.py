@@ -9,6 +9,6 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from enfance.core import sweep
 
-        from . import notices, request_types  # noqa: F401  (they register their kinds and types)
+        from . import notices, request_types, snapshot  # noqa: F401  (kinds, types, the snapshot's signals)
 
         sweep.register("expired_offers")(notices.expire_offers)

@@ -11,11 +11,13 @@ in the order the server took the lock.
 
 import datetime
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from enfance.core import audit
@@ -62,8 +64,14 @@ def age_on(birth_date, day):
 
 def _when(moment):
     """"mercredi 2 décembre à 18 h 00", the year only when it is not this one."""
+    return _when_in(moment, timezone.localdate().year, get_language())
+
+
+@lru_cache(maxsize=4096)
+def _when_in(moment, this_year, _language):
+    # Memoised: a calendar page writes a hundred deadlines, the same ones for every household.
     local = timezone.localtime(moment)
-    text = date_format(local, "l j F" if local.year == timezone.localdate().year else "l j F Y")
+    text = date_format(local, "l j F" if local.year == this_year else "l j F Y")
     return f"{text} à {local:%H} h {local:%M}"
 
 

@@ -39,8 +39,13 @@ class OpeningCalendar:
     @classmethod
     def load(cls, first_day, last_day):
         """The periods that touch [first_day, last_day], in one query."""
+        return cls.of(CalendarPeriod.objects.filter(first_day__lte=last_day, last_day__gte=first_day),
+                      first_day, last_day)
+
+    @classmethod
+    def of(cls, periods, first_day, last_day):
+        """The calendar of [first_day, last_day] from CalendarPeriod rows already read (the others ignored)."""
         calendar = cls()
-        periods = CalendarPeriod.objects.filter(first_day__lte=last_day, last_day__gte=first_day)
         for period in periods:
             day = max(period.first_day, first_day)
             while day <= min(period.last_day, last_day):

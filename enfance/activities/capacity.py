@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from enfance.core import audit
 from enfance.core.models import AuditEntry
 
-from . import bookings
+from . import bookings, snapshot
 from .models import Place, PlaceDay
 
 
@@ -80,6 +80,7 @@ def set_capacity(place, capacity, *, actor, now=None):
         if over:
             raise CapacityRefused(refusal_message(capacity, over), over)
         Place.objects.filter(pk=place.pk).update(capacity=capacity)
+        snapshot.changed()  # an update() sends no post_save
         for (_day, place_id), row in rows.items():
             if place_id == place.pk:
                 row.place.capacity = capacity

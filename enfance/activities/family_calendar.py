@@ -8,7 +8,6 @@ display only: the server judges again when the household submits.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -16,9 +15,8 @@ from django.utils.translation import gettext as _
 from enfance.core.dates import is_sane
 from enfance.families.models import Child
 
-from . import bookings
+from . import bookings, snapshot
 from .bookings import _deadline, _when, eligibility_refusal, runs_on
-from .calendar import OpeningCalendar
 from .deadlines import is_before
 from .models import Booking, PlaceDay, Registration, Unit
 
@@ -104,12 +102,6 @@ def parse_key(value):
     return (int(parts[0]), int(parts[1]), day) if is_sane(day) else None
 
 
-def _units():
-    return list(Unit.objects.filter(activity__is_active=True).select_related("activity")
-                .prefetch_related("places", "excludes", Prefetch("activity__openings"))
-                .order_by("activity__name", "name"))
-
-
 def units_for(child, units):
     """The units a child is offered: those of activities of its school (every school when none is named)."""
     return [u for u in units if not u.activity.schools or child.school in u.activity.schools]
@@ -123,16 +115,10 @@ def build(family, first_day, last_day, *, now=None, children=None, staff=False):
     first_day = first_day - datetime.timedelta(days=first_day.weekday())
     children = list(children if children is not None else
                     Child.objects.filter(links__family=family).order_by("birth_date", "first_name"))
-    units = _units()
-    for unit in units:
-        # Read once: every `.all()` of a prefetched relation builds a new queryset, for hundreds of cells.
-        unit.place_list = list(unit.places.all())
-        unit.exclude_ids = [other.pk for other in unit.excludes.all()]
-        unit.activity.opening_list = list(unit.activity.openings.all())
-    calendar = OpeningCalendar.load(first_day - bookings.CALENDAR_REACH, last_day)
+    units, calendar = snapshot.current(first_day - bookings.CALENDAR_REACH, last_day)
     booked = {}
     for booking in (Booking.objects.filter(child__in=children, day__range=(first_day, last_day))
-                    .exclude(state=State.CANCELLED).select_related("absence", "family")):
+                    .exclude(state=State.CANCELLED).select_related(*(("absence", "family") if staff else ("absence",)))):
         booked[(booking.child_id, booking.unit_id, booking.day)] = booking
     registered = {}
     for registration in Registration.objects.filter(child__in=children, first_day__lte=last_day,
@@ -142,7 +128,7 @@ def build(family, first_day, last_day, *, now=None, children=None, staff=False):
     counts = {(row.place_id, row.day): row.booked for row in
               PlaceDay.objects.filter(place_id__in=place_ids, day__range=(first_day, last_day))}
     waiting = set(Booking.objects.filter(unit__in=units, day__range=(first_day, last_day), state=State.WAITING)
-                  .values_list("unit_id", "day").distinct())
+                  .order_by().values_list("unit_id", "day").distinct())
     offered = {child.pk: units_for(child, units) for child in children}
     weekend_units = any(set(u.activity.weekdays or []) & {5, 6} for u in units)
     reader = _Reader(family, now, calendar, booked, registered, counts, waiting)

@@ -80,10 +80,12 @@ def calendar(request):
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = _month_end(first) + datetime.timedelta(days=1)
     offered = Booking.objects.filter(family=family, state=Booking.State.BOOKED, needs_acceptance=True,
-                                     accepted_at__isnull=True, day__gte=today).select_related("child", "unit__activity")
+                                     accepted_at__isnull=True, day__gte=today)
+    # Rarely any: asking is cheaper than building the three-table select every time.
+    offered = list(offered.select_related("child", "unit__activity")) if offered.exists() else []
     return render(request, "portal/activities/calendar.html", {
         "weeks": weeks, "month": first, "previous": previous, "following": following, "children": children,
-        "next_cell": family_calendar.next_deadline(weeks), "offered": list(offered), "section": "calendar",
+        "next_cell": family_calendar.next_deadline(weeks), "offered": offered, "section": "calendar",
         "has_cells": any(day.has_cells for week in weeks for day in week.days),
     })
 

@@ -58,7 +58,7 @@ def test_the_calendar_shows_every_child_and_its_reasons_in_constant_queries(worl
     ChildFactory(family=alice.family, school=catalogue.PRIMAIRE)
     with CaptureQueriesContext(connection) as three:
         client.get(reverse("portal:calendar"), {"mois": MONTH})
-    assert len(three) == len(two) <= 16 + session_queries(), [q["sql"][:120] for q in three]
+    assert len(three) == len(two) <= 8 + session_queries(), [q["sql"][:120] for q in three]
 
 
 def test_one_submission_books_a_week_for_two_children(world, client, alice):
