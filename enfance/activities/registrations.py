@@ -135,24 +135,30 @@ def _cancel_from(registration, from_day, keep, user, now):
 def change_pattern(registration, *, from_day, pattern, user, now=None):
     """A new weekly pattern from `from_day`: (cancellations, bookings) as [(item, result or BookingRefused)].
 
-    One call of bookings.change_many: what no longer fits is cancelled and the new days booked under one lock
-    order, so a caller may wrap it in its own transaction (a request's approval)."""
+    The registration is locked first, as end() does, and read again under its lock: a pattern change racing the
+    registration's end never books past the new last day. Then one call of bookings.change_many: what no longer
+    fits is cancelled and the new days booked under one lock order, so a caller may wrap it in its own
+    transaction (a request's approval)."""
     now = now or timezone.now()
     clean = _clean_pattern(registration.activity, pattern)
     wanted = {(d, u.pk) for d, units in clean.items() for u in units}
-    from_day = max(from_day, registration.first_day)
-    live = [b for b in Booking.objects.filter(registration=registration, day__gte=from_day)
-            .exclude(state=Booking.State.CANCELLED).select_related("unit")
-            if (b.day.weekday(), b.unit_id) not in wanted]
-    start = max(from_day, timezone.localdate(now))
-    calendar = OpeningCalendar.load(start, registration.last_day)
-    lines = [Line(line.child, line.unit, line.day, registration)
-             for line in _pattern_lines(registration.child, clean, start, registration.last_day, calendar)]
+    given = registration
     with transaction.atomic():
+        registration = Registration.objects.select_for_update(no_key=True).select_related(
+            "family", "child", "activity").get(pk=registration.pk)
+        from_day = max(from_day, registration.first_day)
+        live = [b for b in Booking.objects.filter(registration=registration, day__gte=from_day)
+                .exclude(state=Booking.State.CANCELLED).select_related("unit")
+                if (b.day.weekday(), b.unit_id) not in wanted]
+        start = max(from_day, timezone.localdate(now))
+        calendar = OpeningCalendar.load(start, registration.last_day)
+        lines = [Line(line.child, line.unit, line.day, registration)
+                 for line in _pattern_lines(registration.child, clean, start, registration.last_day, calendar)]
         booked, cancelled = bookings.change_many(family=registration.family, book=lines, cancel=live, user=user,
                                                  now=now)
         registration.pattern = {str(d): [u.pk for u in us] for d, us in clean.items()}
         registration.save(update_fields=["pattern"])
+    given.pattern, given.last_day = registration.pattern, registration.last_day
     return cancelled, booked
 
 

@@ -127,3 +127,32 @@ def test_two_submissions_of_several_days_for_one_child_never_deadlock():
         )
         assert not [r for r in results if isinstance(r, Exception)], results
         assert Booking.objects.filter(state="booked").count() == 2  # one household got each day
+
+
+def test_a_pattern_change_racing_the_registrations_end_books_nothing_past_the_end():
+    """Both lock the registration first: whichever goes second reads the other's outcome, so no day after the
+    registration's last day is left booked, whatever the order."""
+    from enfance.activities import registrations
+    from enfance.activities.models import Registration
+    from tests.activities.test_registrations import FIRST, LAST, NOW
+
+    whole, half, _meal = centre(capacity=10)
+    for _round in range(5):
+        Booking.objects.all().delete()
+        PlaceDay.objects.all().delete()
+        Registration.objects.all().delete()
+        family, (child,) = household(1)
+        registration, _ = registrations.approve(family=family, child=child, activity=whole.activity,
+                                                first_day=FIRST, last_day=LAST, pattern={"0": [whole.pk]},
+                                                user=None, now=NOW)
+        ending = Registration.objects.get(pk=registration.pk)
+        results = run_together(
+            lambda registration=registration: registrations.change_pattern(registration, from_day=datetime.date(2026, 12, 9),
+                                                 pattern={"2": [half.pk], "3": [half.pk]}, user=None, now=NOW),
+            lambda ending=ending: registrations.end(ending, from_day=datetime.date(2026, 12, 10), user=None, now=NOW),
+        )
+        assert not [r for r in results if isinstance(r, Exception)]
+        last_day = Registration.objects.get(pk=registration.pk).last_day
+        assert last_day == datetime.date(2026, 12, 9)
+        live = Booking.objects.filter(child=child).exclude(state="cancelled")
+        assert not live.filter(day__gt=last_day).exists(), list(live.values_list("day", "unit__name"))
