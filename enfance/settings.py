@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "enfance.rules",
     "enfance.messaging",
     "enfance.activities",
+    "enfance.billing",
     "enfance.portal",
     "enfance.public",
     "enfance.backoffice",

@@ -1,0 +1,65 @@
+"""The households' quotient familial: its history, the one valid on a day, and where a new one starts."""
+
+import bisect
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Max
+
+from .models import Invoice, Quotient
+
+
+class QuotientError(ValueError):
+    pass
+
+
+def from_tax(reference_income, shares):
+    """The QF from a tax notice: revenu fiscal de référence / 12 / nombre de parts, to the euro."""
+    shares = Decimal(shares)
+    if shares <= 0:
+        raise QuotientError("shares")
+    return int((Decimal(reference_income) / 12 / shares).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def earliest_start(family, today):
+    """The first day a new QF may apply from: by default the first of next month, never a day an issued
+    invoice already priced."""
+    next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    billed = (Invoice.objects.filter(family=family, state=Invoice.State.ISSUED, kind=Invoice.Kind.INVOICE)
+              .aggregate(last=Max("last_day"))["last"])
+    return max(next_month, billed + datetime.timedelta(days=1)) if billed else next_month
+
+
+def record(family, value, *, source, today, valid_from=None, user=None):
+    """A new QF for `family` from `valid_from` (earliest_start by default; refused before it)."""
+    with transaction.atomic():
+        type(family).objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+        earliest = earliest_start(family, today)
+        valid_from = valid_from or earliest
+        if valid_from < earliest:
+            raise QuotientError(earliest)
+        quotient, _created = Quotient.objects.update_or_create(
+            family=family, valid_from=valid_from, defaults={"value": value, "source": source, "created_by": user})
+    return quotient
+
+
+class History:
+    """Every household's QF history of a run, read in one query: value_on(family id, day)."""
+
+    def __init__(self, last_day, family_ids=None):
+        self.starts, self.values = {}, {}
+        rows = Quotient.objects.filter(valid_from__lte=last_day)
+        if family_ids is not None:
+            rows = rows.filter(family_id__in=family_ids)
+        for family_id, valid_from, value in (rows.order_by("family_id", "valid_from")
+                                             .values_list("family_id", "valid_from", "value")):
+            self.starts.setdefault(family_id, []).append(valid_from)
+            self.values.setdefault(family_id, []).append(value)
+
+    def value_on(self, family_id, day):
+        starts = self.starts.get(family_id)
+        if not starts:
+            return None
+        i = bisect.bisect_right(starts, day) - 1
+        return self.values[family_id][i] if i >= 0 else None

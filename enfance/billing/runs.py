@@ -1,0 +1,294 @@
+"""Invoice runs: a preview that stores a pool of draft invoices and lists the anomalies, then the issue that
+promotes exactly those drafts, numbered without gap.
+
+Safe to stop and to run again:
+- the preview deletes its own drafts first, so a preview killed halfway is started over;
+- the issue promotes the drafts in batches, each in one transaction that takes its numbers from the locked
+  counter row and writes the billed days: a worker killed mid-batch leaves that batch in draft and no number
+  used; `issue` called again goes on from there;
+- what was billed is in BilledDay, which the database keeps unique: a run over days already billed bills
+  only what is new, and credits (a credit note naming the invoice and the day) what is no longer due.
+"""
+
+import datetime
+import hashlib
+from itertools import groupby
+
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from enfance.activities.models import Absence, Attendance, Booking, Unit
+from enfance.families.models import Child, Family
+
+from . import ledger, pricing
+from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun
+from .money import ZERO, line_amount
+
+Kind = InvoiceLine.Kind
+State = InvoiceRun.State
+# Days before the period whose outcome may still change after they were billed (a medical certificate within
+# its delay, an attendance corrected): each run looks back this far to credit them.
+REACH = datetime.timedelta(days=62)
+CHUNK = 500  # households per transaction of a preview
+
+
+class RunError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def start(regie, first_day, last_day, *, user):
+    """A new run for the period, in preview: RunError if another run of the régie is open."""
+    if last_day < first_day:
+        raise RunError(_("La fin de la période est avant son début."))
+    if (last_day - first_day).days > 92:
+        raise RunError(_("Facturez trois mois au plus à la fois."))
+    try:
+        with transaction.atomic():
+            return InvoiceRun.objects.create(regie=regie, first_day=first_day, last_day=last_day, created_by=user)
+    except IntegrityError:
+        raise RunError(_("Une facturation de cette régie est déjà en cours : émettez-la ou abandonnez-la d'abord.")) \
+            from None
+
+
+def _unit_ids(regie):
+    return list(Unit.objects.filter(activity__regie_link__regie=regie).values_list("pk", flat=True))
+
+
+def _window(run):
+    """The first day a run looks at: its period's, or up to REACH earlier where earlier runs billed."""
+    billed_from = (InvoiceRun.objects.filter(regie=run.regie_id, state=State.ISSUED)
+                   .aggregate(first=Min("first_day"))["first"])
+    if billed_from is None or billed_from >= run.first_day:
+        return run.first_day
+    return max(run.first_day - REACH, billed_from)
+
+
+def fingerprint(unit_ids, first_day, last_day):
+    """A digest of what pricing reads (bookings, absences, attendance) over the days: the issue compares it."""
+    digest = hashlib.sha256()
+    span = (first_day, last_day)
+    for row in (Booking.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk")
+                .values_list("pk", "state", "late", "needs_acceptance", "accepted_at", "family_id")):
+        digest.update(repr(row).encode())
+    for row in (Absence.objects.filter(booking__unit_id__in=unit_ids, booking__day__range=span).order_by("pk")
+                .values_list("pk", "reason", "declared_at", "certificate_received_at", "justified_by_id")):
+        digest.update(repr(row).encode())
+    for row in (Attendance.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk")
+                .values_list("pk", "status", "booking_id")):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def preview(run_id, *, now=None):
+    """Price every household and store the drafts of the run (its earlier drafts deleted first)."""
+    now = now or timezone.now()
+    run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
+    if run.state != State.PREVIEWING:
+        raise RunError(_("Cette facturation n'est plus en prévisualisation."))
+    with transaction.atomic():
+        InvoiceLine.objects.filter(invoice__run=run, invoice__state=Invoice.State.DRAFT).delete()
+        Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).delete()
+    units = _unit_ids(run.regie)
+    first = _window(run)
+    households = pricing.price_households(units, first, run.last_day, now=now)
+    billed = {}
+    for row in (BilledDay.objects.filter(unit_id__in=units, day__range=(first, run.last_day),
+                                         credited_by__isnull=True)
+                .values("pk", "family_id", "child_id", "unit_id", "day", "kind", "amount", "line__invoice_id",
+                        "line__invoice__number")):
+        billed.setdefault(row["family_id"], []).append(row)
+    family_ids = sorted(set(households) | set(billed))
+    run.households_total, run.households_done, run.anomalies = len(family_ids), 0, []
+    run.fingerprint = fingerprint(units, first, run.last_day)
+    run.save(update_fields=["households_total", "households_done", "anomalies", "fingerprint"])
+    children = dict(Child.objects.filter(pk__in={k[0] for h in households.values() for k in h.charges}
+                                         | {r["child_id"] for rows in billed.values() for r in rows})
+                    .values_list("pk", "first_name"))
+    unit_names = {u.pk: f"{u.activity.name} – {u.name}" for u in Unit.objects.filter(pk__in=units).select_related("activity")}
+    references = dict(Family.objects.filter(pk__in=family_ids).values_list("pk", "reference"))
+    for start_at in range(0, len(family_ids), CHUNK):
+        chunk = family_ids[start_at:start_at + CHUNK]
+        anomalies = []
+        with transaction.atomic():
+            drafts = []
+            for family_id in chunk:
+                household = households.get(family_id) or pricing.Household(family_id)
+                made = _drafts(run, household, billed.get(family_id, ()), children, unit_names)
+                drafts.extend(made)
+                seen = set()
+                for kind, text in household.anomalies:
+                    if (kind, text) not in seen:
+                        seen.add((kind, text))
+                        anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
+                                          "kind": kind, "text": text})
+                for invoice, lines in made:
+                    if invoice.kind == Invoice.Kind.INVOICE and lines and invoice.total == ZERO:
+                        anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
+                                          "kind": "zero", "text": _("Facture d'un montant nul.")})
+            Invoice.objects.bulk_create([invoice for invoice, _lines in drafts])
+            lines = []
+            for invoice, invoice_lines in drafts:
+                for line in invoice_lines:
+                    line.invoice = invoice
+                    lines.append(line)
+            InvoiceLine.objects.bulk_create(lines)
+            run.households_done += len(chunk)
+            run.anomalies += anomalies
+            run.save(update_fields=["households_done", "anomalies"])
+    run.state = State.PREVIEWED
+    run.save(update_fields=["state"])
+    return run
+
+
+def _drafts(run, household, billed_rows, children, unit_names):
+    """[(draft Invoice, [InvoiceLine])]: the household's invoice of what is new, and a credit note per invoice
+    that billed a day no longer due."""
+    made = []
+    already = {(r["child_id"], r["unit_id"], r["day"], r["kind"]) for r in billed_rows}
+    new = [c for key, c in household.charges.items() if key not in already]
+    if new:
+        lines = _lines(new, children, unit_names)
+        made.append((Invoice(regie_id=run.regie_id, family_id=household.family_id, run=run, first_day=run.first_day,
+                             last_day=run.last_day, total=sum((line.amount for line in lines), ZERO)), lines))
+    stale = [r for r in billed_rows if (r["child_id"], r["unit_id"], r["day"], r["kind"]) not in household.charges
+             and (r["child_id"], r["unit_id"], r["day"]) not in household.unsure]
+    stale.sort(key=lambda r: (r["line__invoice_id"], r["child_id"], r["unit_id"], r["kind"], r["amount"], r["day"]))
+    for invoice_id, rows in groupby(stale, key=lambda r: r["line__invoice_id"]):
+        rows = list(rows)
+        lines = []
+        for (child_id, unit_id, kind, amount), group in groupby(rows, key=lambda r: (r["child_id"], r["unit_id"],
+                                                                                     r["kind"], r["amount"])):
+            days = [r["day"] for r in group]
+            lines.append(InvoiceLine(
+                child_id=child_id, unit_id=unit_id, kind=Kind.CREDIT, credits_kind=kind, corrects_id=invoice_id,
+                label=_label(children, unit_names, child_id, unit_id),
+                days=[d.isoformat() for d in days], quantity=len(days), unit_price=amount,
+                amount=line_amount(len(days), amount),
+                rule=_("Facturé sur la facture %(number)s (%(kind)s), n'est plus dû : %(days)s") % {
+                    "number": rows[0]["line__invoice__number"], "kind": Kind(kind).label,
+                    "days": ", ".join(date_format(d, "j F") for d in days)}))
+        made.append((Invoice(regie_id=run.regie_id, family_id=household.family_id, run=run,
+                             kind=Invoice.Kind.CREDIT_NOTE, corrects_id=invoice_id, first_day=run.first_day,
+                             last_day=run.last_day, total=sum((line.amount for line in lines), ZERO)), lines))
+    return made
+
+
+def _label(children, unit_names, child_id, unit_id):
+    return f"{children.get(child_id, '')} – {unit_names.get(unit_id, '')}"
+
+
+def _lines(charges, children, unit_names):
+    """One line per child, unit, kind, price and rule, its days in order; each amount rounded once."""
+    def key(c):
+        return (c.child_id, c.unit_id, list(Kind.values).index(c.kind), c.price, c.rule)
+
+    lines = []
+    for (child_id, unit_id, _kind_index, price, rule), group in groupby(sorted(charges, key=lambda c: (key(c), c.day)),
+                                                                         key=key):
+        group = list(group)
+        lines.append(InvoiceLine(child_id=child_id, unit_id=unit_id, kind=group[0].kind,
+                                 label=_label(children, unit_names, child_id, unit_id),
+                                 days=[c.day.isoformat() for c in group], quantity=len(group), unit_price=price,
+                                 amount=line_amount(len(group), price), rule=rule[:300]))
+    return lines
+
+
+def issue(run_id, *, now=None, batch=200):
+    """Promote the run's drafts: RunError when what the preview priced changed since (preview again)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        if run.state == State.PREVIEWED:
+            if fingerprint(_unit_ids(run.regie), _window(run), run.last_day) != run.fingerprint:
+                raise RunError(_("Des réservations, absences ou présences ont changé depuis la prévisualisation : "
+                                 "prévisualisez à nouveau avant d'émettre."))
+            run.state, run.households_done = State.ISSUING, 0
+            run.save(update_fields=["state", "households_done"])
+        elif run.state != State.ISSUING:
+            raise RunError(_("Cette facturation n'est pas prête à être émise (%(state)s).")
+                           % {"state": run.get_state_display().lower()})
+    while _issue_batch(run_id, now, batch):
+        pass
+    return InvoiceRun.objects.get(pk=run_id)
+
+
+def _issue_batch(run_id, now, batch):
+    """One batch of drafts issued in one transaction; False once none is left (the run is then issued)."""
+    with transaction.atomic():
+        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        if run.state != State.ISSUING:
+            return False
+        # Credit notes before invoices within a household: the invoice's previous balance counts them.
+        drafts = list(Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).order_by("family_id", "kind", "pk")
+                      [:batch])
+        if not drafts:
+            run.state, run.issued_at = State.ISSUED, now
+            run.save(update_fields=["state", "issued_at"])
+            return False
+        last = drafts[-1].family_id
+        if len(drafts) == batch:  # a household's drafts all in one batch
+            drafts = [d for d in drafts if d.family_id != last] or drafts
+        _promote(run, drafts, now)
+        done = len({d.family_id for d in drafts})
+        run.households_done = min(run.households_total, run.households_done + done)
+        run.save(update_fields=["households_done"])
+        return True
+
+
+def number(regie, kind, year, n):
+    """"CANT2026000042", "CANTAV2026000003": letters and digits only, as PayFiP's payment reference wants."""
+    return f"{regie.code}{'AV' if kind == Invoice.Kind.CREDIT_NOTE else ''}{year}{n:06d}"
+
+
+def _take_numbers(regie, kind, year, count):
+    InvoiceCounter.objects.get_or_create(regie=regie, kind=kind, year=year)
+    counter = InvoiceCounter.objects.select_for_update().get(regie=regie, kind=kind, year=year)
+    first = counter.last_number + 1
+    counter.last_number += count
+    counter.save(update_fields=["last_number"])
+    return [number(regie, kind, year, n) for n in range(first, first + count)]
+
+
+def _promote(run, drafts, now):
+    regie, year = run.regie, timezone.localdate(now).year
+    due = timezone.localdate(now) + datetime.timedelta(days=regie.payment_days)
+    numbers = {kind: iter(_take_numbers(regie, kind, year, sum(1 for d in drafts if d.kind == kind)))
+               for kind in {d.kind for d in drafts}}
+    owed = ledger.balances(regie, {d.family_id for d in drafts})
+    families = {f.pk: f for f in Family.objects.filter(pk__in={d.family_id for d in drafts}).prefetch_related("guardians")}
+    for draft in drafts:
+        family = families[draft.family_id]
+        draft.number, draft.state, draft.issued_at = next(numbers[draft.kind]), Invoice.State.ISSUED, now
+        draft.due_on = due if draft.kind == Invoice.Kind.INVOICE else None
+        draft.previous_balance = owed[draft.family_id]
+        owed[draft.family_id] += draft.signed_total
+        draft.billed_to = {"reference": family.reference, "name": family.display_name, "address": family.full_address,
+                           "guardians": [f"{g.first_name} {g.last_name}" for g in family.guardians.all()]}
+    Invoice.objects.bulk_update(drafts, ["number", "state", "issued_at", "due_on", "previous_balance", "billed_to"])
+    lines = list(InvoiceLine.objects.filter(invoice__in=drafts).select_related("invoice"))
+    BilledDay.objects.bulk_create([
+        BilledDay(line=line, family_id=line.invoice.family_id, child_id=line.child_id, unit_id=line.unit_id,
+                  day=datetime.date.fromisoformat(day), kind=line.kind, amount=line.unit_price)
+        for line in lines if line.kind != Kind.CREDIT for day in line.days])
+    for line in lines:
+        if line.kind == Kind.CREDIT:
+            BilledDay.objects.filter(line__invoice_id=line.corrects_id, child_id=line.child_id, unit_id=line.unit_id,
+                                     kind=line.credits_kind, day__in=line.days,
+                                     credited_by__isnull=True).update(credited_by=line)
+
+
+def discard(run_id):
+    """Abandon a preview: its drafts are marked discarded (kept: the run's history says what it proposed)."""
+    with transaction.atomic():
+        run = InvoiceRun.objects.select_for_update().get(pk=run_id)
+        if run.state not in (State.PREVIEWING, State.PREVIEWED, State.FAILED):
+            raise RunError(_("Une facturation en cours d'émission ou émise ne s'abandonne pas."))
+        Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).update(state=Invoice.State.DISCARDED)
+        run.state = State.DISCARDED
+        run.save(update_fields=["state"])
+    return run
