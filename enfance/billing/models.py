@@ -162,6 +162,8 @@ class InvoiceRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     issued_at = models.DateTimeField(null=True, blank=True)
+    # Written by the worker at each step: a run whose heartbeat stopped is resumed by the sweep.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -331,3 +333,21 @@ class Allocation(models.Model):
 
     def __str__(self):
         return f"{self.payment_id} → {self.invoice_id} : {self.amount} €"
+
+
+class Reminder(models.Model):
+    """A reminder ("relance") of overdue invoices sent to a household, kept on its record."""
+
+    regie = models.ForeignKey(Regie, on_delete=models.PROTECT, related_name="reminders")
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="reminders")
+    invoices = models.ManyToManyField(Invoice, related_name="reminders")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("relance")
+
+    def __str__(self):
+        return f"{self.family_id} {self.amount} € {self.sent_at:%d/%m/%Y}"

@@ -49,7 +49,8 @@ def start(regie, first_day, last_day, *, user):
         raise RunError(_("Facturez trois mois au plus à la fois."))
     try:
         with transaction.atomic():
-            return InvoiceRun.objects.create(regie=regie, first_day=first_day, last_day=last_day, created_by=user)
+            return InvoiceRun.objects.create(regie=regie, first_day=first_day, last_day=last_day, created_by=user,
+                                             heartbeat_at=timezone.now())
     except IntegrityError:
         raise RunError(_("Une facturation de cette régie est déjà en cours : émettez-la ou abandonnez-la d'abord.")) \
             from None
@@ -104,8 +105,9 @@ def preview(run_id, *, now=None):
         billed.setdefault(row["family_id"], []).append(row)
     family_ids = sorted(set(households) | set(billed))
     run.households_total, run.households_done, run.anomalies = len(family_ids), 0, []
-    run.fingerprint = fingerprint(units, first, run.last_day)
-    run.save(update_fields=["households_total", "households_done", "anomalies", "fingerprint"])
+    run.fingerprint, run.error, run.heartbeat_at = fingerprint(units, first, run.last_day), "", timezone.now()
+    run.save(update_fields=["households_total", "households_done", "anomalies", "fingerprint", "error",
+                            "heartbeat_at"])
     children = dict(Child.objects.filter(pk__in={k[0] for h in households.values() for k in h.charges}
                                          | {r["child_id"] for rows in billed.values() for r in rows})
                     .values_list("pk", "first_name"))
@@ -139,7 +141,8 @@ def preview(run_id, *, now=None):
             InvoiceLine.objects.bulk_create(lines)
             run.households_done += len(chunk)
             run.anomalies += anomalies
-            run.save(update_fields=["households_done", "anomalies"])
+            run.heartbeat_at = timezone.now()
+            run.save(update_fields=["households_done", "anomalies", "heartbeat_at"])
     run.state = State.PREVIEWED
     run.save(update_fields=["state"])
     return run
@@ -207,8 +210,8 @@ def issue(run_id, *, now=None, batch=200):
             if fingerprint(_unit_ids(run.regie), _window(run), run.last_day) != run.fingerprint:
                 raise RunError(_("Des réservations, absences ou présences ont changé depuis la prévisualisation : "
                                  "prévisualisez à nouveau avant d'émettre."))
-            run.state, run.households_done = State.ISSUING, 0
-            run.save(update_fields=["state", "households_done"])
+            run.state, run.households_done, run.error, run.heartbeat_at = State.ISSUING, 0, "", timezone.now()
+            run.save(update_fields=["state", "households_done", "error", "heartbeat_at"])
         elif run.state != State.ISSUING:
             raise RunError(_("Cette facturation n'est pas prête à être émise (%(state)s).")
                            % {"state": run.get_state_display().lower()})
@@ -227,8 +230,9 @@ def _issue_batch(run_id, now, batch):
         drafts = list(Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).order_by("family_id", "kind", "pk")
                       [:batch])
         if not drafts:
-            run.state, run.issued_at = State.ISSUED, now
-            run.save(update_fields=["state", "issued_at"])
+            run.state, run.issued_at, run.households_done = State.ISSUED, now, run.households_total
+            run.save(update_fields=["state", "issued_at", "households_done"])
+            transaction.on_commit(lambda: _after_issue(run_id), robust=True)
             return False
         last = drafts[-1].family_id
         if len(drafts) == batch:  # a household's drafts all in one batch
@@ -236,8 +240,20 @@ def _issue_batch(run_id, now, batch):
         _promote(run, drafts, now)
         done = len({d.family_id for d in drafts})
         run.households_done = min(run.households_total, run.households_done + done)
-        run.save(update_fields=["households_done"])
+        run.heartbeat_at = timezone.now()
+        run.save(update_fields=["households_done", "heartbeat_at"])
         return True
+
+
+def _after_issue(run_id):
+    """What follows an issue, each step on its own: earlier credits given to the new invoices, the households
+    told."""
+    from . import notices, payments
+
+    run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
+    for family in Family.objects.filter(invoices__run=run, payments__regie=run.regie).distinct():
+        payments.allocate_credit(run.regie, family)
+    notices.tell_issued(run_id)
 
 
 def number(regie, kind, year, n):

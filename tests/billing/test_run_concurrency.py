@@ -58,3 +58,28 @@ def test_two_regies_issuing_at_once_each_number_from_one():
     for regie in (first, second):
         numbers = sorted(Invoice.objects.filter(regie=regie).values_list("number", flat=True))
         assert numbers == [f"{regie.code}2027{n:06d}" for n in range(1, 9)]
+
+
+def test_two_payments_at_once_never_allocate_one_euro_twice():
+    from decimal import Decimal
+
+    from enfance.billing import ledger, payments
+
+    whole, _half, _meal = centre(capacity=50)
+    regie = regie_for(whole.activity)
+    tariff(whole, [(None, "10.00")])
+    family, (child,) = household()
+    booked(family, child, whole, WEDNESDAYS[0])
+    run = runs.start(regie, *DECEMBER, user=None)
+    runs.preview(run.pk, now=AFTER_DECEMBER)
+    runs.issue(run.pk, now=AFTER_DECEMBER)
+    invoice = Invoice.objects.get()
+
+    def pay():
+        return payments.record(regie=regie, family=family, means="cash", amount=Decimal("8.00"),
+                               received_on=WEDNESDAYS[1])
+
+    results = run_together(pay, pay)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert ledger.remaining([invoice])[invoice.pk] == Decimal("0.00")
+    assert sorted(payments.unallocated(p) for p in results) == [Decimal("0.00"), Decimal("6.00")]

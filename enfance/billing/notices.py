@@ -1,0 +1,40 @@
+"""Households told that an invoice or a credit note was issued (after the run's last batch committed)."""
+
+import logging
+
+from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from enfance.messaging import notifications
+
+from .models import Invoice
+from .money import euros
+
+logger = logging.getLogger(__name__)
+
+notifications.register(notifications.Kind(
+    "invoice_issued", gettext_lazy("Une nouvelle facture ou un avoir"), "billing/email/invoice_issued.txt",
+    help_text=gettext_lazy("La mairie a émis une facture ou un avoir pour votre foyer.")))
+
+
+def tell_issued(run_id):
+    """E-mail the households of the run's invoices; in a savepoint each, so that one failure stops no other.
+    The number told."""
+    told = 0
+    for invoice in (Invoice.objects.filter(run_id=run_id, state=Invoice.State.ISSUED)
+                    .select_related("regie", "family", "corrects").prefetch_related("family__logins")):
+        try:
+            with transaction.atomic():
+                notifications.notify("invoice_issued", family=invoice.family, context={
+                    "invoice": invoice, "amount": euros(invoice.total),
+                    "period": _("la période du %(first)s au %(last)s") % {
+                        "first": date_format(invoice.first_day, "j F Y"), "last": date_format(invoice.last_day, "j F Y")},
+                    "due": date_format(invoice.due_on, "j F Y") if invoice.due_on else "",
+                    "previous": euros(invoice.previous_balance) if invoice.previous_balance > 0 else "",
+                }, reference=_("Facture %(number)s") % {"number": invoice.number})
+            told += 1
+        except Exception:
+            logger.exception("Notice of invoice %s failed", invoice.pk)
+    return told

@@ -1,0 +1,149 @@
+"""Payments recorded by staff (cheque, cash, CESU, transfer) and their allocation to invoices; reversals.
+
+Every write locks the household's row first: two payments of one household recorded at once never allocate the
+same euro twice, and a reversal racing an allocation waits. What a payment does not settle stays on it, a credit
+on the account (the ledger's balance goes negative) that allocate_credit gives to the next invoices.
+"""
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from enfance.activities.models import Activity
+from enfance.families.models import Family
+
+from . import ledger
+from .models import Allocation, Invoice, InvoiceLine, Payment
+from .money import ZERO, money
+
+
+class PaymentError(ValueError):
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _lock_family(family):
+    Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+
+
+def open_invoices(regie, family):
+    """The household's issued invoices with something left to pay, oldest first, each with `.left`."""
+    invoices = list(Invoice.objects.filter(regie=regie, family=family, state=Invoice.State.ISSUED,
+                                           kind=Invoice.Kind.INVOICE).order_by("issued_at", "number"))
+    left = ledger.remaining(invoices)
+    for invoice in invoices:
+        invoice.left = left[invoice.pk]
+    return [i for i in invoices if i.left > 0]
+
+
+def cesu_room(invoices):
+    """{invoice id: what CESU may still pay on it}: its childcare lines (never meals: the canteen), less the CESU
+    already allocated to it."""
+    ids = [i.pk for i in invoices]
+    care = dict.fromkeys(ids, ZERO)
+    for row in (InvoiceLine.objects.filter(invoice_id__in=ids).exclude(unit__activity__kind=Activity.Kind.CANTEEN)
+                .exclude(kind=InvoiceLine.Kind.CREDIT).values("invoice_id").annotate(total=Sum("amount"))):
+        care[row["invoice_id"]] = row["total"]
+    for row in (Allocation.objects.filter(invoice_id__in=ids, payment__means=Payment.Means.CESU)
+                .values("invoice_id").annotate(paid=Sum("amount"))):
+        care[row["invoice_id"]] -= row["paid"]
+    return {pk: max(value, ZERO) for pk, value in care.items()}
+
+
+def _allocate(payment, invoices, available):
+    """Allocate up to `available` of `payment` to `invoices` in their order; the amount allocated."""
+    room = cesu_room(invoices) if payment.means == Payment.Means.CESU else {}
+    allocations, total = [], ZERO
+    for invoice in invoices:
+        if available <= 0:
+            break
+        share = min(invoice.left, available)
+        if payment.means == Payment.Means.CESU:
+            share = min(share, room[invoice.pk])
+        if share > 0:
+            allocations.append(Allocation(payment=payment, invoice=invoice, amount=share))
+            available -= share
+            total += share
+    Allocation.objects.bulk_create(allocations)
+    return total
+
+
+def record(*, regie, family, means, amount, received_on, reference="", invoice_ids=None, user=None):
+    """Record a payment and allocate it: to the invoices chosen (in their order), else the oldest unpaid first.
+    The part left over stays a credit on the account."""
+    amount = money(amount)
+    if amount <= 0:
+        raise PaymentError(_("Le montant doit être positif."), "amount")
+    if means == Payment.Means.CARD:
+        raise PaymentError(_("Les paiements par carte sont enregistrés par le paiement en ligne."), "means")
+    with transaction.atomic():
+        _lock_family(family)
+        payment = Payment.objects.create(regie=regie, family=family, means=means, amount=amount,
+                                         received_on=received_on, reference=reference[:80], recorded_by=user)
+        invoices = open_invoices(regie, family)
+        if invoice_ids:
+            chosen = {i.pk: i for i in invoices}
+            unknown = [pk for pk in invoice_ids if pk not in chosen]
+            if unknown:
+                raise PaymentError(_("Une des factures choisies n'est pas à payer pour ce foyer."), "invoices")
+            invoices = [chosen[pk] for pk in invoice_ids]
+        _allocate(payment, invoices, amount)
+    return payment
+
+
+def unallocated(payment):
+    allocated = payment.allocations.aggregate(total=Sum("amount"))["total"] or ZERO
+    return money(payment.amount - allocated)
+
+
+def allocate_credit(regie, family):
+    """Give what earlier payments left unallocated to the invoices still unpaid, oldest first (after an issue);
+    the amount allocated."""
+    with transaction.atomic():
+        _lock_family(family)
+        payments = list(Payment.objects.filter(regie=regie, family=family, amount__gt=0, reversal__isnull=True)
+                        .annotate(allocated=Sum("allocations__amount")).order_by("received_on", "pk"))
+        total = ZERO
+        for payment in payments:
+            free = money(payment.amount - (payment.allocated or ZERO))
+            if free <= 0:
+                continue
+            invoices = open_invoices(regie, family)
+            if not invoices:
+                break
+            total += _allocate(payment, invoices, free)
+    return total
+
+
+def reverse(payment, *, reason, user=None):
+    """Cancel a mistaken payment by its reversal (never by deletion): a negative payment undoing its allocations."""
+    if not reason.strip():
+        raise PaymentError(_("Indiquez le motif de l'annulation."), "reason")
+    with transaction.atomic():
+        _lock_family(payment.family)
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.reverses_id is not None:
+            raise PaymentError(_("Une annulation ne s'annule pas : enregistrez un nouveau règlement."))
+        if Payment.objects.filter(reverses=payment).exists():
+            raise PaymentError(_("Ce règlement est déjà annulé."))
+        reversal = Payment.objects.create(regie=payment.regie, family=payment.family, means=payment.means,
+                                          amount=-payment.amount, received_on=payment.received_on,
+                                          reference=payment.reference, reverses=payment, reason=reason.strip()[:300],
+                                          recorded_by=user)
+        by_invoice = (payment.allocations.values("invoice_id").annotate(total=Sum("amount")).filter(~Q(total=0)))
+        Allocation.objects.bulk_create([Allocation(payment=reversal, invoice_id=row["invoice_id"], amount=-row["total"])
+                                        for row in by_invoice])
+    return reversal
+
+
+def state(invoice, left):
+    """"to_pay", "partly_paid" or "paid" from what is left on it."""
+    if left <= 0:
+        return "paid"
+    return "partly_paid" if left < invoice.total else "to_pay"
+
+
+STATE_LABELS = {"to_pay": gettext_lazy("à payer"), "partly_paid": gettext_lazy("payée en partie"),
+                "paid": gettext_lazy("payée")}
