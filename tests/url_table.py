@@ -386,9 +386,17 @@ TABLE = {
 }
 
 # The activities' rows, one module each (tests/url_tables/): their builders make the catalogue they name.
-from tests.url_tables import attendance, bookings, catalogue, kitchen  # noqa: E402
+from tests.url_tables import (  # noqa: E402
+    attendance,
+    billing_payments,
+    billing_portal,
+    billing_runs,
+    bookings,
+    catalogue,
+    kitchen,
+)
 
-for _module in (catalogue, bookings, attendance, kitchen):
+for _module in (catalogue, bookings, attendance, kitchen, billing_runs, billing_payments, billing_portal):
     assert not set(_module.ROUTES) & set(TABLE), f"{_module.__name__} names a URL already in TABLE"
     TABLE.update(_module.ROUTES)
 

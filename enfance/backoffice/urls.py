@@ -97,7 +97,7 @@ urlpatterns = [
 ]
 
 # The activities' pages, one module each (catalogue, bookings at the desk, attendance, kitchen and occupancy).
-from . import urls_attendance, urls_bookings, urls_catalogue, urls_kitchen  # noqa: E402
+from . import urls_attendance, urls_billing, urls_bookings, urls_catalogue, urls_kitchen, urls_payments  # noqa: E402
 
 urlpatterns += urls_catalogue.urlpatterns + urls_bookings.urlpatterns + urls_attendance.urlpatterns \
-    + urls_kitchen.urlpatterns
+    + urls_kitchen.urlpatterns + urls_billing.urlpatterns + urls_payments.urlpatterns

@@ -48,3 +48,7 @@ urlpatterns = [
     path("conditions/", rules_views.portal_rules, name="rules"),
     path("conditions/pdf/", rules_views.portal_rules_pdf, name="rules_pdf"),
 ]
+
+from . import urls_billing  # noqa: E402
+
+urlpatterns += urls_billing.urlpatterns

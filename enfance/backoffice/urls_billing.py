@@ -1,0 +1,3 @@
+"""The back office's billing pages (see docs/billing.md)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""The back office's payments pages (see docs/billing.md)."""
+
+urlpatterns = []

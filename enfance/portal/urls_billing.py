@@ -1,0 +1,3 @@
+"""The portal's invoices and account statement (see docs/billing.md)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Rows of the permission matrix (tests/url_table.py) for the household's invoices and account statement."""
+
+ROUTES = {}
