@@ -120,7 +120,7 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
                  for pk, city in Family.objects.filter(pk__in=seen).values_list("pk", "city")}
     quotients = History(last_day, family_ids=seen if family_ids is not None else None)
     tariffs = Tariffs(units)
-    households = {}
+    households, prices = {}, {}
 
     def household(family_id):
         if family_id not in households:
@@ -134,12 +134,16 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
                                                    % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
             return None, None, ""
         qf = quotients.value_on(family_id, day)
-        amount, rule = base_price(tariff, qf, residents.get(family_id, True))
+        resident = residents.get(family_id, True)
+        key = (tariff.pk, qf, resident)
+        if key not in prices:  # its words are the same for every household of that QF
+            prices[key] = base_price(tariff, qf, resident)
+        amount, rule = prices[key]
         if amount is None:
             household(family_id).anomalies.append(("no_tariff", _("%(unit)s : tarif sans tranche le %(day)s.")
                                                    % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
             return None, None, ""
-        if qf is None and residents.get(family_id, True) and len(tariff.bracket_list) > 1:
+        if qf is None and resident and len(tariff.bracket_list) > 1:
             household(family_id).anomalies.append(("no_qf", _("Pas de quotient familial : tranche la plus haute.")))
         return tariff, amount, rule
 

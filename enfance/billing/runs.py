@@ -12,9 +12,10 @@ Safe to stop and to run again:
 
 import datetime
 import hashlib
+import json
 from itertools import groupby
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -33,6 +34,7 @@ State = InvoiceRun.State
 # its delay, an attendance corrected): each run looks back this far to credit them.
 REACH = datetime.timedelta(days=62)
 CHUNK = 500  # households per transaction of a preview
+KIND_ORDER = {kind: i for i, kind in enumerate(Kind.values)}  # a household's lines: booked days first
 
 
 class RunError(Exception):
@@ -188,7 +190,7 @@ def _label(children, unit_names, child_id, unit_id):
 def _lines(charges, children, unit_names):
     """One line per child, unit, kind, price and rule, its days in order; each amount rounded once."""
     def key(c):
-        return (c.child_id, c.unit_id, list(Kind.values).index(c.kind), c.price, c.rule)
+        return (c.child_id, c.unit_id, KIND_ORDER[c.kind], c.price, c.rule)
 
     lines = []
     for (child_id, unit_id, _kind_index, price, rule), group in groupby(sorted(charges, key=lambda c: (key(c), c.day)),
@@ -232,7 +234,7 @@ def _issue_batch(run_id, now, batch):
         if not drafts:
             run.state, run.issued_at, run.households_done = State.ISSUED, now, run.households_total
             run.save(update_fields=["state", "issued_at", "households_done"])
-            transaction.on_commit(lambda: _after_issue(run_id), robust=True)
+            transaction.on_commit(lambda: _enqueue_after_issue(run_id), robust=True)
             return False
         last = drafts[-1].family_id
         if len(drafts) == batch:  # a household's drafts all in one batch
@@ -245,9 +247,14 @@ def _issue_batch(run_id, now, batch):
         return True
 
 
-def _after_issue(run_id):
-    """What follows an issue, each step on its own: earlier credits given to the new invoices, the households
-    told."""
+def _enqueue_after_issue(run_id):
+    from .tasks import after_issue
+
+    after_issue.enqueue(run_id)
+
+
+def after_issue(run_id):
+    """What follows an issue, in its own task: earlier credits given to the new invoices, the households told."""
     from . import notices, payments
 
     run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
@@ -285,17 +292,50 @@ def _promote(run, drafts, now):
         owed[draft.family_id] += draft.signed_total
         draft.billed_to = {"reference": family.reference, "name": family.display_name, "address": family.full_address,
                            "guardians": [f"{g.first_name} {g.last_name}" for g in family.guardians.all()]}
-    Invoice.objects.bulk_update(drafts, ["number", "state", "issued_at", "due_on", "previous_balance", "billed_to"])
-    lines = list(InvoiceLine.objects.filter(invoice__in=drafts).select_related("invoice"))
-    BilledDay.objects.bulk_create([
-        BilledDay(line=line, family_id=line.invoice.family_id, child_id=line.child_id, unit_id=line.unit_id,
-                  day=datetime.date.fromisoformat(day), kind=line.kind, amount=line.unit_price)
-        for line in lines if line.kind != Kind.CREDIT for day in line.days])
-    for line in lines:
+    _mark_issued(drafts, now)
+    _write_billed_days([d.pk for d in drafts])
+    for line in InvoiceLine.objects.filter(invoice__in=[d for d in drafts if d.is_credit_note], kind=Kind.CREDIT):
         if line.kind == Kind.CREDIT:
             BilledDay.objects.filter(line__invoice_id=line.corrects_id, child_id=line.child_id, unit_id=line.unit_id,
                                      kind=line.credits_kind, day__in=line.days,
                                      credited_by__isnull=True).update(credited_by=line)
+
+
+def _mark_issued(drafts, now):
+    """Write the drafts' numbers, balances and addresses: one UPDATE from a VALUES list on PostgreSQL (Django's
+    bulk_update builds a CASE per field and row, most of an issue's time on 20,000 households)."""
+    if connection.vendor != "postgresql":
+        Invoice.objects.bulk_update(drafts, ["number", "state", "issued_at", "due_on", "previous_balance",
+                                             "billed_to"])
+        return
+    table = Invoice._meta.db_table
+    rows = ", ".join(["(%s::bigint, %s, %s::date, %s::numeric, %s::jsonb)"] * len(drafts))
+    params = [value for d in drafts for value in (d.pk, d.number, d.due_on, d.previous_balance,
+                                                  json.dumps(d.billed_to))]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS i SET number = v.number, state = %s, issued_at = %s, due_on = v.due, "  # noqa: S608
+            f"previous_balance = v.previous, billed_to = v.billed FROM (VALUES {rows}) "
+            f"AS v(id, number, due, previous, billed) WHERE i.id = v.id",
+            [Invoice.State.ISSUED, now, *params])
+
+
+def _write_billed_days(invoice_ids):
+    """A BilledDay per day of every line of these invoices but corrections, written by the database from the
+    lines' JSON days (a month of 20,000 households is some 300,000 rows: too many to build in Python)."""
+    if not invoice_ids:
+        return
+    days = ("jsonb_array_elements_text(l.days) AS d(value)" if connection.vendor == "postgresql"
+            else "json_each(l.days) AS d")
+    day = "d.value::date" if connection.vendor == "postgresql" else "d.value"
+    billed, line, invoice = BilledDay._meta.db_table, InvoiceLine._meta.db_table, Invoice._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {billed} (line_id, family_id, child_id, unit_id, day, kind, amount, credited_by_id) "  # noqa: S608
+            f"SELECT l.id, i.family_id, l.child_id, l.unit_id, {day}, l.kind, l.unit_price, NULL "
+            f"FROM {line} l JOIN {invoice} i ON i.id = l.invoice_id, {days} "
+            f"WHERE l.invoice_id IN ({', '.join(['%s'] * len(invoice_ids))}) AND l.kind <> %s",
+            [*invoice_ids, Kind.CREDIT])
 
 
 def discard(run_id):

@@ -30,6 +30,13 @@ def issue_run(run_id):
         return 0
 
 
+@task(queue_name="default")
+def after_issue(run_id):
+    from . import runs
+
+    runs.after_issue(run_id)
+
+
 def resume_stalled(now=None):
     """Enqueue again the runs in preview or issue whose worker stopped beating: the number enqueued."""
     now = now or timezone.now()
