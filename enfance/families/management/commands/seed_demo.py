@@ -29,6 +29,7 @@ from schwifty import IBAN
 
 from enfance.accounts.models import User
 from enfance.activities import demo as activities_demo
+from enfance.billing import demo as billing_demo
 from enfance.core import audit
 from enfance.core.dates import school_year_start, today
 from enfance.core.models import AuditEntry
@@ -356,6 +357,7 @@ class Command(BaseCommand):
             demo.populate(staff=User.objects.get(username="agent"))
             messaging_demo.populate(staff=User.objects.get(username="agent"))
             activities_demo.populate(staff=User.objects.get(username="agent"))
+            billing_demo.populate(staff=User.objects.get(username="agent"))
         if options["verbosity"] >= 1:
             c = builder.counts
             self.stdout.write(
