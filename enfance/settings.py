@@ -268,6 +268,11 @@ SITE_URL = os.environ.get("ENFANCE_SITE_URL", "http://127.0.0.1:8000")
 SCHOOL_ZONE = os.environ.get("ENFANCE_SCHOOL_ZONE", "Zone B")
 if SCHOOL_ZONE not in ("Zone A", "Zone B", "Zone C"):
     raise ImproperlyConfigured(f"ENFANCE_SCHOOL_ZONE must be Zone A, Zone B or Zone C, not {SCHOOL_ZONE!r}")
+# Where a household's quotient familial comes from: "caf" (the CAF's quotient only), "tax" (revenu fiscal de
+# référence / 12 / parts only) or "caf_then_tax" (the CAF's when given, else the tax notice's).
+QF_RULE = os.environ.get("ENFANCE_QF_RULE", "caf_then_tax")
+if QF_RULE not in ("caf", "tax", "caf_then_tax"):
+    raise ImproperlyConfigured(f"ENFANCE_QF_RULE must be caf, tax or caf_then_tax, not {QF_RULE!r}")
 
 LOGGING = {
     "version": 1,

@@ -4,8 +4,10 @@ import bisect
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from .models import Invoice, Quotient
 
@@ -42,6 +44,53 @@ def record(family, value, *, source, today, valid_from=None, user=None):
         quotient, _created = Quotient.objects.update_or_create(
             family=family, valid_from=valid_from, defaults={"value": value, "source": source, "created_by": user})
     return quotient
+
+
+def from_records(family, rule=None):
+    """(QF, source) from the household's CAF and tax data by the commune's rule (settings.QF_RULE), or None."""
+    from enfance.families.models import CafInfo, TaxInfo
+
+    rule = rule or settings.QF_RULE
+    caf = CafInfo.objects.filter(family=family).first()
+    if rule != "tax" and caf is not None and caf.quotient is not None:
+        return caf.quotient, Quotient.Source.CAF
+    if rule == "caf":
+        return None
+    tax = TaxInfo.objects.filter(family=family).order_by("-year").first()
+    if tax is not None and tax.tax_shares and tax.tax_shares > 0:
+        return from_tax(tax.reference_income, tax.tax_shares), Quotient.Source.TAX
+    return None
+
+
+def follow_records(family, *, today=None, user=None):
+    """After the household's CAF or tax data changed (a request approved, staff's edit): the new QF from the
+    first day it may apply (earliest_start), unless the QF valid then is already that one. The Quotient, or
+    None."""
+    found = from_records(family)
+    if found is None:
+        return None
+    value, source = found
+    today = today or timezone.localdate()
+    start = earliest_start(family, today)
+    current = Quotient.objects.filter(family=family, valid_from__lte=start).order_by("-valid_from").first()
+    if current is not None and current.value == value:
+        return None
+    return record(family, value, source=source, today=today, valid_from=start, user=user)
+
+
+def _records_saved(sender, instance, **kwargs):
+    if kwargs.get("raw"):
+        return  # fixtures
+    follow_records(instance.family)
+
+
+def connect():
+    from django.db.models.signals import post_save
+
+    from enfance.families.models import CafInfo, TaxInfo
+
+    for model in (CafInfo, TaxInfo):
+        post_save.connect(_records_saved, sender=model, dispatch_uid=f"quotient-from-{model.__name__}")
 
 
 class History:

@@ -85,3 +85,31 @@ def test_a_new_qf_starts_next_month_and_never_on_a_day_already_invoiced():
     with pytest.raises(quotients.QuotientError):
         quotients.record(family, 500, source="staff", today=today, valid_from=D(2026, 12, 15))
     assert quotients.record(family, 500, source="staff", today=today).valid_from == D(2027, 1, 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rule, expected", [("caf_then_tax", (620, "caf")), ("caf", (620, "caf")),
+                                            ("tax", (800, "tax"))])
+def test_the_qf_follows_the_households_records_by_the_communes_rule(settings, rule, expected):
+    from enfance.families.models import CafInfo, TaxInfo
+
+    settings.QF_RULE = rule
+    family, _children = household()
+    TaxInfo.objects.create(family=family, year=2025, reference_income=Decimal("24000"), tax_shares=Decimal("2.5"))
+    CafInfo.objects.create(family=family, regime="CAF", allocataire_number="1234567", quotient=620)
+    quotient = Quotient.objects.filter(family=family).order_by("-created_at", "-pk").first()
+    assert (quotient.value, quotient.source) == expected
+    assert quotient.valid_from == quotients.earliest_start(family, datetime.date.today())
+
+
+@pytest.mark.django_db
+def test_a_household_without_caf_quotient_gets_the_tax_notices_unless_the_rule_is_caf_only(settings):
+    from enfance.families.models import TaxInfo
+
+    family, _children = household()
+    settings.QF_RULE = "caf"
+    TaxInfo.objects.create(family=family, year=2025, reference_income=Decimal("24000"), tax_shares=Decimal("2.5"))
+    assert not Quotient.objects.filter(family=family).exists()
+    settings.QF_RULE = "caf_then_tax"
+    assert quotients.follow_records(family).value == 800
+    assert quotients.follow_records(family) is None  # already that one
