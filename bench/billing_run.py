@@ -25,8 +25,21 @@ CODE = "BENCH"
 def setup(month):
     from enfance.activities.calendar import OpeningCalendar
     from enfance.activities.models import Activity, Booking, Registration, Unit
-    from enfance.billing.models import (Allocation, BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun,
-                                        Payment, Quotient, Regie, RegieActivity, Reminder, Tariff, TariffBracket)
+    from enfance.billing.models import (
+        Allocation,
+        BilledDay,
+        Invoice,
+        InvoiceCounter,
+        InvoiceLine,
+        InvoiceRun,
+        Payment,
+        Quotient,
+        Regie,
+        RegieActivity,
+        Reminder,
+        Tariff,
+        TariffBracket,
+    )
     from enfance.families.models import CafInfo
 
     regie, _ = Regie.objects.get_or_create(code=CODE, defaults={"name": "Régie de la mairie (bench)"})

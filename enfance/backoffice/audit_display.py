@@ -27,7 +27,8 @@ OBJECT_LABELS = {
 FIELD_MODELS = {"login": User}
 EXTRA_LABELS = {"is_active": gettext_lazy("identifiant ouvert"), "foyer": gettext_lazy("foyer")}
 SENSITIVE = {"healthrecord", "vaccination"}
-FINANCIAL = {"taxinfo", "cafinfo", "bankaccount"}  # never shown to activity leaders
+# Never shown to activity leaders: fiscal, C.A.F. and bank data, and money (payments, reminders).
+FINANCIAL = {"taxinfo", "cafinfo", "bankaccount", "payment", "reminder", "quotient"}
 MASKED = {"iban": mask_iban}
 ROLES = {User.Role.ADMIN: gettext_lazy("administrateur"), User.Role.AGENT: gettext_lazy("agent"),
          User.Role.LEADER: gettext_lazy("animateur")}

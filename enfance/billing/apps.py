@@ -9,6 +9,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from enfance.core import sweep
 
-        from . import notices, tasks  # noqa: F401  (the notification kind)
+        from . import notices, quotients, reminders, tasks  # noqa: F401  (the notification kinds)
 
         sweep.register("stalled_runs")(tasks.resume_stalled)
+        quotients.connect()  # a QF follows the household's CAF and tax data

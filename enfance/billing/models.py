@@ -73,7 +73,8 @@ class Quotient(models.Model):
         TAX = "tax", _("Avis d'imposition (revenu fiscal de référence / 12 / parts)")
         STAFF = "staff", _("Saisi par la mairie")
 
-    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="quotients")
+    # The QF history goes with the household when its retention period ends (invoices, PROTECT, keep theirs).
+    family = models.ForeignKey("families.Family", on_delete=models.CASCADE, related_name="quotients")
     value = models.PositiveIntegerField(_("quotient familial"))
     valid_from = models.DateField(_("valable à partir du"))
     source = models.CharField(_("origine"), max_length=10, choices=Source.choices)

@@ -3,6 +3,7 @@
 import logging
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +30,7 @@ def tell_issued(run_id):
             with transaction.atomic():
                 notifications.notify("invoice_issued", family=invoice.family, context={
                     "invoice": invoice, "amount": euros(invoice.total),
+                    "invoice_path": reverse("portal:invoice", args=[invoice.pk]),
                     "period": _("la période du %(first)s au %(last)s") % {
                         "first": date_format(invoice.first_day, "j F Y"), "last": date_format(invoice.last_day, "j F Y")},
                     "due": date_format(invoice.due_on, "j F Y") if invoice.due_on else "",

@@ -17,6 +17,8 @@ from enfance.rules import services as rules_services
 from .. import audit_display, message_queries, queries
 from ..forms import ArchiveForm, SearchForm
 from ._common import family_url, refuse_archived_family
+from .billing import family_quotients
+from .payments import family_account
 
 AUDIT_ON_PAGE = 30
 THREADS_ON_PAGE = 10
@@ -94,6 +96,8 @@ def family_detail(request, family_id):
         "threads": (message_queries.family_threads(family, THREADS_ON_PAGE + 1) if request.user.can_edit_records
                     else None),
         "threads_limit": THREADS_ON_PAGE,
+        **family_quotients(request, family),
+        **family_account(request, family),
     })
 
 

@@ -1,0 +1,296 @@
+"""Money at the desk, for agents and administrators (leaders never see money): a household's account on its page,
+a payment received (cheque, cash, CESU, transfer) and its receipt, the reversal of a mistaken one, the staff's
+invoice page, a household's statement, every household's balance, the overdue invoices and their reminders.
+
+The views stay thin: payments are enfance.billing.payments' (allocation, credit, locks), reminders
+enfance.billing.reminders', and the lists enfance.billing.staff_queries' (aggregate SQL, a fixed number of
+queries whatever the number of households). An archived household still pays what it owes and is still
+reminded: its dossier is read-only, not its account.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Sum
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from enfance.accounts.decorators import staff_required
+from enfance.billing import ledger, payments, reminders, staff_queries
+from enfance.billing.models import Allocation, Invoice, InvoiceLine, Payment, Regie
+from enfance.billing.money import ZERO, euros, money
+from enfance.core import audit
+from enfance.core.forms import bound_data
+from enfance.core.models import AuditEntry
+from enfance.core.pagination import paginate
+from enfance.families import access
+
+from ..payment_forms import BalanceFilterForm, OverdueFilterForm, PaymentForm, ReverseForm
+
+SECTION = "billing"
+BALANCES_PER_PAGE = 50
+MAX_SELECTED = 500  # invoices reminded in one submission
+
+
+def _int(value):
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+def _day(iso):
+    try:
+        return datetime.date.fromisoformat(iso).strftime("%d/%m")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _payments_of(user):
+    return Payment.objects.filter(family__in=access.families_visible_to(user))
+
+
+# --- the household page's account card ---------------------------------------------------------------------
+
+def family_account(request, family):
+    """The household page's money card (backoffice/billing/_family_account.html): agents and administrators only,
+    {} for the others. A fixed number of queries (staff_queries.family_accounts)."""
+    if not access.sees_financial_data(request.user):
+        return {}
+    accounts, regies = staff_queries.family_accounts(family)
+    return {"account": {"accounts": accounts, "regies": regies, "can_record": bool(regies)}}
+
+
+# --- a payment at the desk ----------------------------------------------------------------------------------
+
+@staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
+def payment_new(request, family_id):
+    family = access.get_family_for_staff(request.user, family_id)
+    regies = list(Regie.objects.order_by("name"))
+    invoices = staff_queries.open_invoices(family)
+    initial = {"received_on": timezone.localdate()}
+    wanted_invoice = next((i for i in invoices if i.pk == _int(request.GET.get("facture"))), None)
+    if wanted_invoice is not None:
+        initial.update(regie=wanted_invoice.regie_id, invoices=[wanted_invoice.pk], amount=wanted_invoice.left)
+    elif _int(request.GET.get("regie")) in {r.pk for r in regies}:
+        initial["regie"] = _int(request.GET.get("regie"))
+    form = PaymentForm(bound_data(request)[0], regies=regies, invoices=invoices, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():  # the payment and its line of the audit trail, or neither
+                payment = payments.record(regie=form.chosen_regie, family=family, means=data["means"],
+                                          amount=data["amount"], received_on=data["received_on"],
+                                          reference=data["reference"].strip(), invoice_ids=data["invoices"] or None,
+                                          user=request.user)
+                _audit_payment(request.user, payment)
+        except payments.PaymentError as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
+        else:
+            messages.success(request, _("Règlement de %(amount)s enregistré.") % {"amount": euros(payment.amount)})
+            return redirect("backoffice:payment", payment.pk)
+    return render(request, "backoffice/billing/payment_form.html", {
+        "family": family, "form": form, "regies": regies, "open_invoices": invoices, "section": "families"})
+
+
+def _allocation_words(payment):
+    rows = (payment.allocations.values("invoice__number").annotate(total=Sum("amount")).order_by("invoice__number"))
+    return " ; ".join(f"{row['invoice__number']} : {euros(row['total'])}" for row in rows)
+
+
+def _audit_payment(user, payment):
+    changes = audit.diff({}, audit.snapshot(payment, ["means", "amount", "received_on", "reference"]))
+    changes[_("réparti sur")] = ["", _allocation_words(payment) or _("rien (crédit sur le compte)")]
+    left = payments.unallocated(payment)
+    if left > 0:
+        changes[_("crédit restant")] = ["", euros(left)]
+    audit.record(actor=user, action=AuditEntry.Action.CREATE, obj=payment, family=payment.family,
+                 object_type="payment", changes=changes,
+                 object_repr=_("Règlement n° %(id)s, %(regie)s") % {"id": payment.pk, "regie": payment.regie.name})
+
+
+def _payment_with_allocations(request, payment_id):
+    payment = get_object_or_404(_payments_of(request.user).select_related(
+        "regie", "family", "recorded_by", "reverses", "reversal__recorded_by"), pk=payment_id)
+    allocations = list(payment.allocations.select_related("invoice").order_by("invoice__issued_at", "pk"))
+    left = ledger.remaining([a.invoice for a in allocations]) if allocations else {}
+    for allocation in allocations:
+        allocation.left = left[allocation.invoice_id]
+    return payment, allocations
+
+
+def _reversal_of(payment):
+    try:
+        return payment.reversal
+    except Payment.DoesNotExist:
+        return None
+
+
+@staff_required(edit=True)
+@require_GET
+def payment_detail(request, payment_id):
+    """The payment's receipt: what it settled, what it left as a credit; printable."""
+    payment, allocations = _payment_with_allocations(request, payment_id)
+    return render(request, "backoffice/billing/payment_detail.html", {
+        "payment": payment, "family": payment.family, "allocations": allocations,
+        "allocated": money(sum((a.amount for a in allocations), ZERO)),
+        "credit_left": payments.unallocated(payment) if payment.amount > 0 else ZERO,
+        "reversal": _reversal_of(payment), "section": "families"})
+
+
+@staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
+def payment_reverse(request, payment_id):
+    """A confirmation with the reason on GET; the reversal on POST. Twice: "déjà annulé", never an error."""
+    payment, allocations = _payment_with_allocations(request, payment_id)
+    form = ReverseForm(bound_data(request)[0])
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # the reversal and its line of the audit trail, or neither
+                reversal = payments.reverse(payment, reason=form.cleaned_data["reason"], user=request.user)
+                audit.record(actor=request.user, action=AuditEntry.Action.CREATE, obj=reversal,
+                             family=payment.family, object_type="payment",
+                             object_repr=_("Annulation du règlement n° %(id)s, %(regie)s") % {
+                                 "id": payment.pk, "regie": payment.regie.name},
+                             changes={**audit.diff({}, audit.snapshot(reversal, ["means", "amount", "received_on"])),
+                                      _("motif"): ["", reversal.reason]})
+        except payments.PaymentError as refusal:
+            if refusal.field in form.fields:
+                form.add_error(refusal.field, refusal.message)
+            else:  # already reversed (a double submit, another agent) or itself a reversal
+                messages.info(request, refusal.message)
+                return redirect("backoffice:payment", payment.pk)
+        else:
+            messages.success(request, _("Règlement annulé : les factures qu'il réglait sont de nouveau à payer."))
+            return redirect("backoffice:payment", payment.pk)
+    return render(request, "backoffice/billing/payment_reverse.html", {
+        "payment": payment, "family": payment.family, "allocations": allocations, "form": form,
+        "reversal": _reversal_of(payment), "section": "families"})
+
+
+# --- the staff's invoice page -------------------------------------------------------------------------------
+
+@staff_required(edit=True)
+@require_GET
+def invoice_detail(request, invoice_id):
+    """An issued invoice or credit note: its lines and their rules, the previous balance, the credit notes and
+    payments that settle it, what is left and the reminders that named it (drafts are their run's)."""
+    invoice = get_object_or_404(
+        Invoice.objects.filter(family__in=access.families_visible_to(request.user), state=Invoice.State.ISSUED)
+        .select_related("regie", "family", "corrects"), pk=invoice_id)
+    lines = list(InvoiceLine.objects.filter(invoice=invoice).select_related("corrects").order_by("pk"))
+    for line in lines:
+        line.day_list = ", ".join(_day(d) for d in line.days or [])
+    context = {"invoice": invoice, "family": invoice.family, "lines": lines, "section": "families"}
+    if not invoice.is_credit_note:
+        left = ledger.remaining([invoice])[invoice.pk]
+        credit_notes = list(invoice.credit_notes.filter(state=Invoice.State.ISSUED).order_by("issued_at", "pk"))
+        allocations = list(Allocation.objects.filter(invoice=invoice).select_related("payment__reverses")
+                           .order_by("payment__received_on", "pk"))
+        state = payments.state(invoice, left)
+        context.update({
+            "left": left, "state": state, "state_label": payments.STATE_LABELS[state],
+            "credit_notes": credit_notes, "allocations": allocations,
+            "overdue": left > 0 and invoice.due_on is not None and invoice.due_on < timezone.localdate(),
+            "reminders": list(invoice.reminders.select_related("sent_by").order_by("-sent_at")),
+        })
+    return render(request, "backoffice/billing/invoice_detail.html", context)
+
+
+# --- a household's statement --------------------------------------------------------------------------------
+
+@staff_required(edit=True)
+@require_GET
+def family_statement(request, family_id, regie_id):
+    family = access.get_family_for_staff(request.user, family_id)
+    regie = get_object_or_404(Regie, pk=regie_id)
+    lines = staff_queries.statement(regie, family)
+    return render(request, "backoffice/billing/balance_statement.html", {
+        "family": family, "regie": regie, "lines": lines, "balance": lines[-1].balance if lines else ZERO,
+        "today": timezone.localdate(), "section": "families"})
+
+
+# --- every household's balance ------------------------------------------------------------------------------
+
+@staff_required(edit=True)
+@require_GET
+def balances(request):
+    regies = list(Regie.objects.order_by("name"))
+    form = BalanceFilterForm(request.GET or None, regies=regies)
+    regie, sign, order = None, "", "owed"
+    if form.is_valid():
+        chosen = form.cleaned_data
+        regie = next((r for r in regies if r.pk == chosen["regie"]), None)
+        sign, order = chosen["sign"] or "", chosen["order"] or "owed"
+    listed = staff_queries.Balances(regie=regie, sign=sign, order=order, regies=regies)
+    page = Paginator(listed, BALANCES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "backoffice/billing/balance_list.html", {
+        "form": form, "page": page, "totals": listed.totals(), "regie": regie, "regies": regies,
+        "section": SECTION, "page_key": "balances"})
+
+
+# --- overdue invoices and their reminders -------------------------------------------------------------------
+
+@staff_required(edit=True)
+@require_http_methods(["GET", "POST"])
+def overdue(request):
+    regies = list(Regie.objects.order_by("name"))
+    if request.method == "POST":
+        return _send_reminders(request, regies)
+    form = OverdueFilterForm(request.GET or None, regies=regies)
+    regie = None
+    if form.is_valid():
+        regie = next((r for r in regies if r.pk == form.cleaned_data["regie"]), None)
+    page = paginate(request, staff_queries.OverdueList(regie=regie))
+    return render(request, "backoffice/billing/overdue_list.html", {
+        "form": form, "page": page, "regie": regie, "regies": regies, "today": timezone.localdate(),
+        "reminded_today": reminders.reminded_today([i.pk for i in page.object_list]),
+        "section": SECTION, "page_key": "overdue"})
+
+
+def _send_reminders(request, regies):
+    """Remind the households of the invoices ticked (or of every invoice of the page): one reminder, one
+    transaction, per household and régie. Then back to the list, with a message per outcome."""
+    back = reverse("backoffice:overdue") + _query_back(request)
+    field = "page_invoices" if request.POST.get("action") == "page" else "invoices"
+    ids = [i for i in (_int(v) for v in request.POST.getlist(field)[:MAX_SELECTED]) if i is not None]
+    if not ids:
+        messages.error(request, _("Cochez au moins une facture à relancer."))
+        return redirect(back)
+    chosen = list(staff_queries.overdue().filter(pk__in=ids))
+    if not chosen:
+        messages.error(request, _("Aucune des factures choisies n'est à relancer : elles sont réglées ou pas encore "
+                                  "échues."))
+        return redirect(back)
+    groups = {}
+    for invoice in chosen:
+        groups.setdefault((invoice.regie_id, invoice.family_id), []).append(invoice)
+    sent = paper = 0
+    for invoices in groups.values():
+        regie, family = invoices[0].regie, invoices[0].family
+        try:
+            reminder = reminders.send(regie, family, invoices, request.user)
+        except reminders.ReminderRefused as refusal:
+            messages.info(request, refusal.message)
+            continue
+        sent += 1
+        if not reminder.emails:
+            paper += 1
+            messages.warning(request, _("Foyer %(ref)s : aucun identifiant avec une adresse électronique ne reçoit "
+                                        "les relances ; la relance est enregistrée, envoyez-la par courrier.")
+                             % {"ref": family.reference})
+    if sent:
+        messages.success(request, _("%(n)s relance(s) enregistrée(s), %(mails)s envoyée(s) par courriel.")
+                         % {"n": sent, "mails": sent - paper})
+    return redirect(back)
+
+
+def _query_back(request):
+    params = {k: v for k in ("regie", "page") if (v := _int(request.POST.get(f"back_{k}"))) is not None}
+    return f"?{urlencode(params)}" if params else ""
+

@@ -1,0 +1,380 @@
+"""The staff's billing settings and invoice runs, as the back office writes and reads them: a régie and the
+activities it bills, a unit's tariff and its brackets, a household's new QF, a run started, issued, abandoned
+or previewed again (its work enqueued once the transaction commits), and what the run pages read in a fixed
+number of queries.
+
+Every change is in the audit trail (enfance.core.audit). The rules that need the database (one régie per
+activity, no two tariffs of a unit on the same day, one open run per régie) are checked here again under a
+lock, so that two administrators saving at the same moment cannot break them; the forms check them first to
+put their message next to the field.
+"""
+
+import datetime
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from enfance.activities.models import Activity, Unit
+from enfance.core import audit
+from enfance.core.models import AuditEntry
+
+from . import quotients, runs, tasks
+from .models import Invoice, InvoiceRun, Quotient, Regie, RegieActivity, Tariff, TariffBracket
+from .money import ZERO, euros, money
+
+State = InvoiceRun.State
+OPEN = (State.PREVIEWING, State.PREVIEWED, State.ISSUING)
+IN_PROGRESS = (State.PREVIEWING, State.ISSUING)
+
+
+class AdminError(Exception):
+    """A refusal in French, and the form field it is about ("" for the whole form)."""
+
+    def __init__(self, message, field=""):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+# --- régies ------------------------------------------------------------------------------------------
+
+def regie_holders(activity_ids, regie=None):
+    """{activity id: the other régie billing it} for the given activities."""
+    links = RegieActivity.objects.filter(activity_id__in=activity_ids).select_related("regie")
+    if regie is not None and regie.pk:
+        links = links.exclude(regie=regie)
+    return {link.activity_id: link.regie for link in links}
+
+
+def has_issued(regie):
+    return regie.pk is not None and Invoice.objects.filter(regie=regie, state=Invoice.State.ISSUED).exists()
+
+
+def _regie_shown(regie, activities):
+    return {
+        "name": regie.name, "code": regie.code, "address": regie.address, "hours": regie.hours,
+        "payment_days": str(regie.payment_days),
+        "activities": ", ".join(sorted(a.name for a in activities)),
+    }
+
+
+REGIE_LABELS = {"name": Regie._meta.get_field("name").verbose_name, "code": Regie._meta.get_field("code").verbose_name,
+                "address": Regie._meta.get_field("address").verbose_name,
+                "hours": Regie._meta.get_field("hours").verbose_name,
+                "payment_days": Regie._meta.get_field("payment_days").verbose_name,
+                "activities": Regie._meta.get_field("activities").verbose_name}
+
+
+def save_regie(regie, values, activities, *, actor):
+    """Create or update `regie` with `values` ({field: value}) and the activities it bills.
+
+    AdminError when an activity is billed by another régie, when the activities change while a run of the
+    régie is open, or when the code changes after invoices were numbered with it."""
+    activities = list(activities)
+    with transaction.atomic():
+        creating = regie.pk is None
+        if not creating:
+            regie = Regie.objects.select_for_update().get(pk=regie.pk)
+            current = list(Activity.objects.filter(regie_link__regie=regie).order_by("name"))
+        else:
+            current = []
+        before = {} if creating else _regie_shown(regie, current)
+        if not creating and values.get("code", regie.code) != regie.code and has_issued(regie):
+            raise AdminError(_("Des factures portent déjà ce code : il ne peut plus changer."), "code")
+        wanted, had = {a.pk for a in activities}, {a.pk for a in current}
+        if wanted != had and not creating and regie.runs.filter(state__in=OPEN).exists():
+            raise AdminError(_("Une facturation de cette régie est en cours : émettez-la ou abandonnez-la avant de "
+                               "changer ses activités."), "activities")
+        taken = regie_holders(wanted - had, regie)
+        if taken:
+            raise AdminError(taken_message(taken, activities), "activities")
+        for name, value in values.items():
+            setattr(regie, name, value)
+        try:
+            with transaction.atomic():
+                regie.save()
+                RegieActivity.objects.filter(regie=regie, activity_id__in=had - wanted).delete()
+                RegieActivity.objects.bulk_create([RegieActivity(regie=regie, activity_id=pk)
+                                                   for pk in sorted(wanted - had)])
+        except IntegrityError as exc:
+            # Another régie took the activity, or the name or code, a moment ago.
+            taken = regie_holders(wanted - had, regie)
+            if taken:
+                raise AdminError(taken_message(taken, activities), "activities") from exc
+            field = "code" if Regie.objects.filter(code=regie.code).exclude(pk=regie.pk).exists() else "name"
+            raise AdminError(_("Une autre régie porte déjà ce nom.") if field == "name"
+                             else _("Une autre régie a déjà ce code."), field) from exc
+        after = _regie_shown(regie, activities)
+        changes = {str(REGIE_LABELS[k]): v for k, v in audit.diff(before, after).items()}
+        if creating or changes:
+            audit.record(actor=actor, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+                         obj=regie, changes=changes)
+    return regie
+
+
+def taken_message(taken, activities):
+    names = {a.pk: a.name for a in activities}
+    return " ".join(_("« %(activity)s » est déjà encaissée par la régie « %(regie)s » : retirez-la d'abord de "
+                      "cette régie.") % {"activity": names.get(pk, pk), "regie": regie.name}
+                    for pk, regie in sorted(taken.items(), key=lambda item: str(names.get(item[0], ""))))
+
+
+# --- tariffs ---------------------------------------------------------------------------------------------
+
+def overlapping(unit, valid_from, valid_until, exclude=None):
+    """The unit's tariffs that share a day with [valid_from, valid_until] (None: no end)."""
+    tariffs = Tariff.objects.filter(unit=unit).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=valid_from))
+    if valid_until is not None:
+        tariffs = tariffs.filter(valid_from__lte=valid_until)
+    if exclude is not None and exclude.pk:
+        tariffs = tariffs.exclude(pk=exclude.pk)
+    return list(tariffs.order_by("valid_from"))
+
+
+def span_text(tariff):
+    if tariff.valid_until is None:
+        return _("à partir du %(from)s") % {"from": tariff.valid_from.strftime("%d/%m/%Y")}
+    return _("du %(from)s au %(until)s") % {"from": tariff.valid_from.strftime("%d/%m/%Y"),
+                                             "until": tariff.valid_until.strftime("%d/%m/%Y")}
+
+
+def overlap_message(others):
+    return _("Ces dates chevauchent un autre tarif de cette prestation (%(spans)s).") % {
+        "spans": ", ".join(span_text(t) for t in others)}
+
+
+def _surcharge_text(kind, value):
+    if kind == Tariff.Surcharge.FIXED:
+        return euros(value)
+    if kind == Tariff.Surcharge.PERCENT:
+        return f"{money(value)} %".replace(".", ",")
+    return _("aucune")
+
+
+def brackets_text(brackets):
+    """"Tranche 1 jusqu'à 500 : 3,20 € ; Tranche 2 : 7,00 €" (the audit trail's words)."""
+    parts = []
+    for b in brackets:
+        bound = _(" jusqu'à %(qf)s") % {"qf": b.qf_max} if b.qf_max is not None else _(" sans plafond")
+        parts.append(f"{b.label}{bound} : {euros(b.price)}")
+    return " ; ".join(parts)
+
+
+def _tariff_shown(tariff, brackets):
+    return {
+        _("prestation"): str(tariff.unit),
+        _("période"): span_text(tariff),
+        _("prix hors commune"): euros(tariff.outside_price) if tariff.outside_price is not None else _("aucun"),
+        _("majoration d'une réservation tardive"): _surcharge_text(tariff.late_kind, tariff.late_value),
+        _("majoration d'une présence sans réservation"): _surcharge_text(tariff.unbooked_kind, tariff.unbooked_value),
+        _("tranches"): brackets_text(brackets),
+    }
+
+
+TARIFF_FIELDS = ("valid_from", "valid_until", "outside_price", "late_kind", "late_value", "unbooked_kind",
+                 "unbooked_value")
+
+
+def save_tariff(tariff, values, brackets, *, actor):
+    """Create or update a unit's tariff and replace its brackets (`brackets`: [(label, qf_max, price)], from
+    the lowest). AdminError("…", "valid_from") when its days overlap another tariff of the unit."""
+    with transaction.atomic():
+        # The unit's row is the lock: two tariffs of one unit saved at once are checked one after the other.
+        unit = Unit.objects.select_for_update().select_related("activity").get(pk=tariff.unit_id)
+        creating = tariff.pk is None
+        if creating:
+            before = {}
+        else:
+            stored = Tariff.objects.select_for_update().get(pk=tariff.pk)
+            stored.unit = unit
+            before = _tariff_shown(stored, list(stored.brackets.all()))
+        for name in TARIFF_FIELDS:
+            setattr(tariff, name, values[name])
+        tariff.unit = unit
+        others = overlapping(unit, tariff.valid_from, tariff.valid_until, exclude=tariff)
+        if others:
+            raise AdminError(overlap_message(others), "valid_from")
+        tariff.save()
+        TariffBracket.objects.filter(tariff=tariff).delete()
+        made = TariffBracket.objects.bulk_create([TariffBracket(tariff=tariff, label=label, qf_max=qf_max, price=price)
+                                                  for label, qf_max, price in brackets])
+        changes = audit.diff(before, _tariff_shown(tariff, made))
+        if creating or changes:
+            audit.record(actor=actor, action=AuditEntry.Action.CREATE if creating else AuditEntry.Action.UPDATE,
+                         obj=tariff, object_repr=f"{unit} {span_text(tariff)}", changes=changes)
+    return tariff
+
+
+def billed_until(unit):
+    """The last day of an issued invoice of the unit's régie, or None: a tariff changed over those days changes
+    no issued invoice (they never change), only what later runs bill."""
+    return (Invoice.objects.filter(regie__regieactivity__activity_id=unit.activity_id, state=Invoice.State.ISSUED)
+            .aggregate(last=models.Max("last_day"))["last"])
+
+
+# --- the quotient familial ----------------------------------------------------------------------------
+
+def quotient_refusal(family, earliest, today):
+    """Why a QF cannot start before `earliest`, in French."""
+    next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    if earliest > next_month:
+        return _("Les jours jusqu'au %(day)s sont déjà facturés : un nouveau quotient s'applique au plus tôt le "
+                 "%(earliest)s.") % {"day": (earliest - datetime.timedelta(days=1)).strftime("%d/%m/%Y"),
+                                     "earliest": earliest.strftime("%d/%m/%Y")}
+    return _("Un nouveau quotient s'applique au plus tôt le %(earliest)s, le premier jour du mois prochain.") % {
+        "earliest": earliest.strftime("%d/%m/%Y")}
+
+
+def record_quotient(family, value, *, source, valid_from=None, actor, today=None):
+    """A new QF for the household (quotients.record), in the audit trail; AdminError on valid_from when it
+    starts before quotients.earliest_start."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        valid_from = valid_from or quotients.earliest_start(family, today)
+        previous = Quotient.objects.filter(family=family, valid_from=valid_from).first()
+        try:
+            quotient = quotients.record(family, value, source=source, today=today, valid_from=valid_from, user=actor)
+        except quotients.QuotientError as refusal:
+            raise AdminError(quotient_refusal(family, refusal.args[0], today), "valid_from") from None
+        after = {str(Quotient._meta.get_field("value").verbose_name): str(quotient.value),
+                 str(Quotient._meta.get_field("valid_from").verbose_name): quotient.valid_from.strftime("%d/%m/%Y"),
+                 str(Quotient._meta.get_field("source").verbose_name): quotient.get_source_display()}
+        before = {} if previous is None else {
+            str(Quotient._meta.get_field("value").verbose_name): str(previous.value),
+            str(Quotient._meta.get_field("valid_from").verbose_name): previous.valid_from.strftime("%d/%m/%Y"),
+            str(Quotient._meta.get_field("source").verbose_name): previous.get_source_display()}
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE if previous else AuditEntry.Action.CREATE,
+                     obj=quotient, family=family, changes=audit.diff(before, after))
+    return quotient
+
+
+def family_quotients(family, today=None):
+    """(history newest first, earliest start of a new QF, the QF valid today)."""
+    today = today or timezone.localdate()
+    history = list(Quotient.objects.filter(family=family).select_related("created_by").order_by("-valid_from"))
+    current = next((q for q in history if q.valid_from <= today), None)
+    return history, quotients.earliest_start(family, today), current
+
+
+# --- invoice runs -------------------------------------------------------------------------------------------
+
+def _run_repr(run, regie):
+    return _("Facturation %(regie)s du %(first)s au %(last)s") % {
+        "regie": regie.name, "first": run.first_day.strftime("%d/%m/%Y"), "last": run.last_day.strftime("%d/%m/%Y")}
+
+
+def _enqueue(task, run_id):
+    transaction.on_commit(lambda: task.enqueue(run_id))
+
+
+def start_run(regie, first_day, last_day, *, actor):
+    """A new run in preview, its preview enqueued once committed; runs.RunError when refused."""
+    with transaction.atomic():
+        run = runs.start(regie, first_day, last_day, user=actor)
+        audit.record(actor=actor, action=AuditEntry.Action.CREATE, obj=run, object_repr=_run_repr(run, regie))
+        _enqueue(tasks.preview_run, run.pk)
+    return run
+
+
+def request_issue(run_id, *, actor):
+    """Ask for the issue of a previewed run (the worker checks that nothing changed since the preview)."""
+    with transaction.atomic():
+        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        if run.state != State.PREVIEWED:
+            raise runs.RunError(_("Cette facturation n'est pas prête à être émise (%(state)s).")
+                                % {"state": run.get_state_display().lower()})
+        if run.error:
+            run.error = ""
+            run.save(update_fields=["error"])
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=run, object_repr=_run_repr(run, run.regie),
+                     note=_("Émission demandée."))
+        _enqueue(tasks.issue_run, run.pk)
+    return run
+
+
+def discard_run(run_id, *, actor):
+    with transaction.atomic():
+        run = runs.discard(run_id)
+        regie = Regie.objects.get(pk=run.regie_id)
+        audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=run, object_repr=_run_repr(run, regie),
+                     note=_("Facturation abandonnée."))
+    return run
+
+
+def preview_again(run_id, *, actor):
+    """Abandon the run and start a new one of the same period (after its issue was refused, or after the
+    anomalies were corrected)."""
+    with transaction.atomic():
+        old = discard_run(run_id, actor=actor)
+        return start_run(old.regie, old.first_day, old.last_day, actor=actor)
+
+
+class JSONArrayLength(models.Func):
+    """The length of a JSON array column, counted by the database (the anomalies of 20 000 households)."""
+
+    function = "JSON_ARRAY_LENGTH"
+    output_field = models.IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="JSONB_ARRAY_LENGTH", **extra)
+
+
+def progress(run_id):
+    """{state, state_label, done, total, anomalies, error} of a run, in one query; None when there is none."""
+    row = (InvoiceRun.objects.filter(pk=run_id).annotate(anomaly_count=JSONArrayLength("anomalies"))
+           .values("state", "households_done", "households_total", "anomaly_count", "error").first())
+    if row is None:
+        return None
+    return {"state": row["state"], "state_label": str(State(row["state"]).label), "done": row["households_done"],
+            "total": row["households_total"], "anomalies": row["anomaly_count"] or 0,
+            "error": row["error"] if row["state"] == State.PREVIEWED else ""}
+
+
+def progress_of(run):
+    """progress() of a run already read."""
+    anomalies = run.anomalies if isinstance(run.anomalies, list) else []
+    return {"state": run.state, "state_label": str(State(run.state).label), "done": run.households_done,
+            "total": run.households_total, "anomalies": len(anomalies),
+            "error": run.error if run.state == State.PREVIEWED else ""}
+
+
+def run_totals(run):
+    """{invoices, credit_notes, invoiced, credited, net} of the run's invoices (its drafts, or what it
+    issued), in one query."""
+    kept = run.invoices.exclude(state=Invoice.State.DISCARDED) if run.state != State.DISCARDED else run.invoices
+    row = kept.aggregate(
+        invoices=Count("pk", filter=Q(kind=Invoice.Kind.INVOICE)),
+        credit_notes=Count("pk", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)),
+        invoiced=Sum("total", filter=Q(kind=Invoice.Kind.INVOICE)),
+        credited=Sum("total", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)))
+    invoiced, credited = row["invoiced"] or ZERO, row["credited"] or ZERO
+    return {"invoices": row["invoices"], "credit_notes": row["credit_notes"], "invoiced": invoiced,
+            "credited": credited, "net": invoiced - credited}
+
+
+ANOMALY_KINDS = {
+    "no_tariff": gettext_lazy("Jours sans tarif (non facturés)"),
+    "no_qf": gettext_lazy("Foyers sans quotient familial (tranche la plus haute)"),
+    "absence_pending": gettext_lazy("Absences en attente d'un justificatif (non facturées pour l'instant)"),
+    "absent_unjustified": gettext_lazy("Absents sans absence signalée (facturés)"),
+    "unbooked": gettext_lazy("Présents sans réservation"),
+    "shared_unbooked": gettext_lazy("Garde partagée : présents sans réservation, foyer facturé à vérifier"),
+    "zero": gettext_lazy("Factures d'un montant nul"),
+}
+
+
+def anomaly_label(kind):
+    return str(ANOMALY_KINDS.get(kind) or _("Autres anomalies"))
+
+
+def anomaly_groups(anomalies, *, per_kind):
+    """[(kind, label, count, first `per_kind` anomalies)], in the order of ANOMALY_KINDS."""
+    grouped = {}
+    for anomaly in anomalies if isinstance(anomalies, list) else []:
+        if isinstance(anomaly, dict):
+            grouped.setdefault(str(anomaly.get("kind", "")), []).append(anomaly)
+    order = list(ANOMALY_KINDS)
+    kinds = sorted(grouped, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return [(kind, anomaly_label(kind), len(grouped[kind]), grouped[kind][:per_kind]) for kind in kinds]
