@@ -3,9 +3,8 @@ staff's changes.
 
 The calendar page is the one families open most on the day bookings open, and its units, places, exclusions,
 openings and calendar periods change a few times a year. Each page asks the shared cache for one version token
-instead of running five queries; any save or delete of those rows replaces the token at once and again on commit
-(the first for the process that changed it, even inside its transaction; the second for the others, so that none
-keeps what it loaded between the two). A snapshot also expires after SNAPSHOT_SECONDS whatever happens, for
+instead of running five queries; any save or delete of those rows replaces the token on commit, and until then
+the connection that changed them reads them afresh (its own uncommitted rows) without keeping them. A snapshot also expires after SNAPSHOT_SECONDS whatever happens, for
 changes made behind the ORM's back. Display only: a submission judges again from the database, under its locks.
 """
 
@@ -14,7 +13,7 @@ import time
 import uuid
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -38,12 +37,15 @@ def _version():
 
 
 def changed(**_kwargs):
-    """The catalogue or the calendar changed: every process reloads its snapshot at its next page."""
-    _replace()
+    """The catalogue or the calendar changed: every process reloads its snapshot at its next page, once the
+    change is committed. Until then this connection reads the catalogue afresh and keeps nothing of it (an
+    uncommitted row must never reach the process's snapshot: it may be rolled back)."""
+    connection.catalogue_changed = True
     transaction.on_commit(_replace, robust=True)
 
 
 def _replace():
+    connection.catalogue_changed = False
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
@@ -63,6 +65,11 @@ def current(first_day, last_day):
     """(units, calendar): the active units, read-only, with `place_list`, `exclude_ids` and their activity's
     `opening_list`; and the OpeningCalendar of [first_day, last_day], shared with every page of that span
     (its memo of deadlines with it)."""
+    if getattr(connection, "catalogue_changed", False):
+        if connection.in_atomic_block:
+            units, periods = _load()
+            return units, OpeningCalendar.of(periods, first_day, last_day)
+        connection.catalogue_changed = False  # the transaction that changed it is over (committed or not)
     version = _version()
     with _lock:
         if (_snapshot["version"] != version or _snapshot["units"] is None

@@ -148,7 +148,7 @@ class TariffForm(forms.ModelForm):
     class Meta:
         model = Tariff
         fields = ["valid_from", "valid_until", "outside_price", "late_kind", "late_value", "unbooked_kind",
-                  "unbooked_value"]
+                  "unbooked_value", "cesu"]
         labels = {"late_kind": _("Type de majoration d'une réservation tardive"),
                   "unbooked_kind": _("Type de majoration d'une présence sans réservation")}
         help_texts = {"late_kind": _("Ajoutée au prix de chaque réservation prise après le délai de réservation. "

@@ -170,11 +170,12 @@ def _tariff_shown(tariff, brackets):
         _("majoration d'une réservation tardive"): _surcharge_text(tariff.late_kind, tariff.late_value),
         _("majoration d'une présence sans réservation"): _surcharge_text(tariff.unbooked_kind, tariff.unbooked_value),
         _("tranches"): brackets_text(brackets),
+        _("payable en CESU"): _("oui") if tariff.cesu else _("non"),
     }
 
 
 TARIFF_FIELDS = ("valid_from", "valid_until", "outside_price", "late_kind", "late_value", "unbooked_kind",
-                 "unbooked_value")
+                 "unbooked_value", "cesu")
 
 
 def save_tariff(tariff, values, brackets, *, actor):

@@ -51,8 +51,11 @@ def populate(*, staff, today=None):
     school_year = datetime.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     for activity in Activity.objects.all():
         RegieActivity.objects.create(regie=regie, activity=activity)
-        for unit in activity.units.all():
+        for unit in activity.units.prefetch_related("places"):
+            # CESU pays childcare, never a meal: the canteen and a leisure centre's lunch alone.
+            meal = activity.kind == Activity.Kind.CANTEEN or {p.slot for p in unit.places.all()} == {Place.Slot.LUNCH}
             tariff = Tariff.objects.create(unit=unit, valid_from=school_year, outside_price=Decimal(OUTSIDE[activity.kind]),
+                                           cesu=not meal,
                                            late_kind=Tariff.Surcharge.PERCENT, late_value=Decimal("20"),
                                            unbooked_kind=Tariff.Surcharge.FIXED, unbooked_value=Decimal("2.00"))
             for i, (qf_max, price) in enumerate(BRACKETS[activity.kind], start=1):

@@ -111,6 +111,8 @@ class Tariff(models.Model):
                                      choices=Surcharge.choices)
     unbooked_value = models.DecimalField(max_digits=8, decimal_places=2, default=ZERO,
                                          validators=[MinValueValidator(ZERO)])
+    # Childcare that CESU may pay; never a meal (the canteen, a leisure centre's lunch).
+    cesu = models.BooleanField(_("payable en CESU (garde, hors repas)"), default=True)
 
     class Meta:
         ordering = ["unit_id", "valid_from"]
@@ -165,6 +167,12 @@ class InvoiceRun(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     # Written by the worker at each step: a run whose heartbeat stopped is resumed by the sweep.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Each preview takes the next attempt under the run's lock; a worker whose attempt is no longer the run's
+    # (a sweep started another, staff discarded it) stops before writing anything.
+    attempt = models.PositiveIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    # The moment the issue began: every batch, resumed or not, is dated by it (one issue date, one year).
+    issue_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -212,6 +220,8 @@ class Invoice(models.Model):
     due_on = models.DateField(_("à payer avant le"), null=True, blank=True)
     pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the household was told (notices.tell_issued): a notice is sent once, and the sweep sends those missed.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at", "-pk"]
@@ -222,6 +232,11 @@ class Invoice(models.Model):
             models.CheckConstraint(condition=Q(state="issued", number__isnull=False, issued_at__isnull=False)
                                    | (~Q(state="issued") & Q(number__isnull=True)), name="a_number_once_issued"),
             models.CheckConstraint(condition=Q(total__gte=0), name="a_positive_total"),
+            # A run gives a household one invoice, and an invoice one credit note.
+            models.UniqueConstraint(fields=["run", "family"], condition=Q(kind="invoice") & ~Q(state="discarded"),
+                                    name="one_invoice_per_run_and_household"),
+            models.UniqueConstraint(fields=["run", "corrects"], condition=Q(kind="credit_note") & ~Q(state="discarded"),
+                                    name="one_credit_note_per_run_and_invoice"),
         ]
         indexes = [models.Index(fields=["family", "regie", "state"], name="invoice_family_regie")]
 
@@ -262,6 +277,7 @@ class InvoiceLine(models.Model):
     # A correction names the invoice and the days it corrects (its rule says it too), and what they were billed as.
     corrects = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     credits_kind = models.CharField(max_length=10, blank=True, choices=Kind.choices)
+    cesu = models.BooleanField(default=False)  # childcare CESU may pay, from its tariff
 
     class Meta:
         ordering = ["invoice_id", "pk"]

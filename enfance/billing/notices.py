@@ -4,6 +4,7 @@ import logging
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,10 +25,13 @@ def tell_issued(run_id):
     """E-mail the households of the run's invoices; in a savepoint each, so that one failure stops no other.
     The number told."""
     told = 0
-    for invoice in (Invoice.objects.filter(run_id=run_id, state=Invoice.State.ISSUED)
+    for invoice in (Invoice.objects.filter(run_id=run_id, state=Invoice.State.ISSUED, notified_at__isnull=True)
                     .select_related("regie", "family", "corrects").prefetch_related("family__logins")):
         try:
             with transaction.atomic():
+                # Claimed in the savepoint that queues the e-mail: told once, even if the task runs twice.
+                if not Invoice.objects.filter(pk=invoice.pk, notified_at__isnull=True).update(notified_at=timezone.now()):
+                    continue
                 notifications.notify("invoice_issued", family=invoice.family, context={
                     "invoice": invoice, "amount": euros(invoice.total),
                     "invoice_path": reverse("portal:invoice", args=[invoice.pk]),

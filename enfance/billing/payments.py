@@ -10,7 +10,6 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from enfance.activities.models import Activity
 from enfance.families.models import Family
 
 from . import ledger
@@ -39,17 +38,23 @@ def open_invoices(regie, family):
 
 
 def cesu_room(invoices):
-    """{invoice id: what CESU may still pay on it}: its childcare lines (never meals: the canteen), less the CESU
-    already allocated to it."""
+    """{invoice id: what CESU may still pay on it}: its childcare lines (never a meal: lines whose tariff CESU
+    may pay), less the childcare its credit notes took back, less the CESU already allocated, at most what is
+    left on it."""
     ids = [i.pk for i in invoices]
     care = dict.fromkeys(ids, ZERO)
-    for row in (InvoiceLine.objects.filter(invoice_id__in=ids).exclude(unit__activity__kind=Activity.Kind.CANTEEN)
-                .exclude(kind=InvoiceLine.Kind.CREDIT).values("invoice_id").annotate(total=Sum("amount"))):
+    for row in (InvoiceLine.objects.filter(invoice_id__in=ids, cesu=True).exclude(kind=InvoiceLine.Kind.CREDIT)
+                .values("invoice_id").annotate(total=Sum("amount"))):
         care[row["invoice_id"]] = row["total"]
+    for row in (InvoiceLine.objects.filter(invoice__corrects_id__in=ids, invoice__state=Invoice.State.ISSUED,
+                                           kind=InvoiceLine.Kind.CREDIT, cesu=True)
+                .values("invoice__corrects_id").annotate(total=Sum("amount"))):
+        care[row["invoice__corrects_id"]] -= row["total"]
     for row in (Allocation.objects.filter(invoice_id__in=ids, payment__means=Payment.Means.CESU)
                 .values("invoice_id").annotate(paid=Sum("amount"))):
         care[row["invoice_id"]] -= row["paid"]
-    return {pk: max(value, ZERO) for pk, value in care.items()}
+    left = {i.pk: getattr(i, "left", i.total) for i in invoices}
+    return {pk: max(min(value, left[pk]), ZERO) for pk, value in care.items()}
 
 
 def _allocate(payment, invoices, available):
@@ -64,6 +69,7 @@ def _allocate(payment, invoices, available):
             share = min(share, room[invoice.pk])
         if share > 0:
             allocations.append(Allocation(payment=payment, invoice=invoice, amount=share))
+            invoice.left -= share
             available -= share
             total += share
     Allocation.objects.bulk_create(allocations)
@@ -85,6 +91,7 @@ def record(*, regie, family, means, amount, received_on, reference="", invoice_i
         invoices = open_invoices(regie, family)
         if invoice_ids:
             chosen = {i.pk: i for i in invoices}
+            invoice_ids = list(dict.fromkeys(invoice_ids))  # one invoice chosen twice is settled once
             unknown = [pk for pk in invoice_ids if pk not in chosen]
             if unknown:
                 raise PaymentError(_("Une des factures choisies n'est pas à payer pour ce foyer."), "invoices")
@@ -115,6 +122,29 @@ def allocate_credit(regie, family):
                 break
             total += _allocate(payment, invoices, free)
     return total
+
+
+def release_overpaid(invoice_id):
+    """A credit note issued on an invoice already paid leaves more paid than due: that part of its payments is
+    released (negative allocations, latest first), and allocate_credit gives it to the next invoices. The amount
+    released."""
+    invoice = Invoice.objects.select_related("family", "regie").get(pk=invoice_id)
+    with transaction.atomic():
+        _lock_family(invoice.family)
+        credited = (Invoice.objects.filter(corrects=invoice, state=Invoice.State.ISSUED)
+                    .aggregate(total=Sum("total"))["total"] or ZERO)
+        paid = Allocation.objects.filter(invoice=invoice).aggregate(total=Sum("amount"))["total"] or ZERO
+        excess = money(paid + credited - invoice.total)
+        released = ZERO
+        for row in (Allocation.objects.filter(invoice=invoice).values("payment_id").annotate(total=Sum("amount"))
+                    .filter(total__gt=0).order_by("-payment_id")):
+            if excess <= 0:
+                break
+            share = min(row["total"], excess)
+            Allocation.objects.create(payment_id=row["payment_id"], invoice=invoice, amount=-share)
+            excess -= share
+            released += share
+    return released
 
 
 def reverse(payment, *, reason, user=None):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from enfance.activities.absences import billing_many
+from enfance.activities.absences import billing_loaded
 from enfance.activities.models import Absence, Attendance, Booking, Unit
 from enfance.families.models import Family
 
@@ -36,6 +36,7 @@ class Charge:
     kind: str
     price: Decimal
     rule: str
+    cesu: bool = False
 
 
 @dataclass
@@ -96,9 +97,9 @@ def surcharge(kind, value, price):
     return ZERO
 
 
-def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
+def price_households(unit_ids, first_day, last_day, *, now):
     """{family id: Household} of every household with something billable by these units in [first_day,
-    last_day] (only `family_ids` when given)."""
+    last_day]."""
     units = {u.pk: u for u in Unit.objects.filter(pk__in=unit_ids).select_related("activity")}
     bookings = (Booking.objects.filter(unit_id__in=units, day__range=(first_day, last_day), state=Booking.State.BOOKED)
                 .exclude(needs_acceptance=True, accepted_at__isnull=True)
@@ -109,16 +110,15 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
     absent_unjustified = set(Attendance.objects.filter(unit_id__in=units, day__range=(first_day, last_day),
                                                        status=Attendance.Status.ABSENT, booking__absence__isnull=True)
                              .values_list("booking_id", flat=True))
-    if family_ids is not None:
-        bookings = bookings.filter(family_id__in=family_ids)
-        unbooked = unbooked.filter(child__links__family_id__in=family_ids)
     bookings, unbooked = list(bookings), list(unbooked)
-    absences = {a.booking_id: a for a in Absence.objects.filter(booking_id__in=[b[0] for b in bookings]).only("pk", "booking_id")}
-    billed_absences = billing_many(list(absences.values()), now=now) if absences else {}
-    seen = {b[1] for b in bookings} | {u[3] for u in unbooked}
-    residents = {pk: _normalise(city) == _normalise(settings.COMMUNE_NAME)
-                 for pk, city in Family.objects.filter(pk__in=seen).values_list("pk", "city")}
-    quotients = History(last_day, family_ids=seen if family_ids is not None else None)
+    absences = {a.booking_id: a for a in Absence.objects.filter(
+        booking__unit_id__in=units, booking__day__range=(first_day, last_day), booking__state=Booking.State.BOOKED)
+        .select_related("booking__unit__activity")}
+    billed_absences = billing_loaded(list(absences.values()), now=now)
+    # Every household's city, rather than an IN list of thousands (SQLite's limit of variables).
+    commune = _normalise(settings.COMMUNE_NAME)
+    residents = {pk: _normalise(city) == commune for pk, city in Family.objects.values_list("pk", "city")}
+    quotients = History(last_day)
     tariffs = Tariffs(units)
     households, prices = {}, {}
 
@@ -127,9 +127,11 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
             households[family_id] = Household(family_id)
         return households[family_id]
 
-    def price(family_id, unit_id, day):
+    def price(family_id, child_id, unit_id, day):
+        """(tariff, unit price, rule), or Nones: the day then stays unsure, neither billed nor credited."""
         tariff = tariffs.on(unit_id, day)
         if tariff is None:
+            household(family_id).unsure.add((child_id, unit_id, day))
             household(family_id).anomalies.append(("no_tariff", _("%(unit)s : pas de tarif le %(day)s, jour non facturé.")
                                                    % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
             return None, None, ""
@@ -140,6 +142,7 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
             prices[key] = base_price(tariff, qf, resident)
         amount, rule = prices[key]
         if amount is None:
+            household(family_id).unsure.add((child_id, unit_id, day))
             household(family_id).anomalies.append(("no_tariff", _("%(unit)s : tarif sans tranche le %(day)s.")
                                                    % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
             return None, None, ""
@@ -148,7 +151,7 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
         return tariff, amount, rule
 
     for booking_id, family_id, child_id, unit_id, day, late in bookings:
-        tariff, amount, rule = price(family_id, unit_id, day)
+        tariff, amount, rule = price(family_id, child_id, unit_id, day)
         if tariff is None:
             continue
         entry = household(family_id)
@@ -167,14 +170,14 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
         elif booking_id in absent_unjustified:
             entry.anomalies.append(("absent_unjustified", _("Réservé et absent sans absence signalée le %(day)s.")
                                     % {"day": _day(day)}))
-        entry.charges[(child_id, unit_id, day, kind)] = Charge(child_id, unit_id, day, kind, amount, rule)
+        entry.charges[(child_id, unit_id, day, kind)] = Charge(child_id, unit_id, day, kind, amount, rule, tariff.cesu)
         if late:
             extra = surcharge(tariff.late_kind, tariff.late_value, amount) if tariff.late_kind \
                 else money(units[unit_id].activity.late_surcharge or 0)
             if extra:
                 entry.charges[(child_id, unit_id, day, Kind.LATE)] = Charge(
                     child_id, unit_id, day, Kind.LATE, extra, _("réservation après le délai : majoration de %(amount)s")
-                    % {"amount": euros(extra)})
+                    % {"amount": euros(extra)}, tariff.cesu)
     # A shared child present without booking: the households it is linked to, the first billed and told apart.
     families_of = {}
     for child_id, unit_id, day, family_id in unbooked:
@@ -186,7 +189,7 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
             household(family_id).anomalies.append(("shared_unbooked", _(
                 "Présent sans réservation le %(day)s, enfant en garde partagée : vérifiez le foyer facturé.")
                 % {"day": _day(day)}))
-        tariff, amount, rule = price(family_id, unit_id, day)
+        tariff, amount, rule = price(family_id, child_id, unit_id, day)
         if tariff is None:
             continue
         extra = surcharge(tariff.unbooked_kind, tariff.unbooked_value, amount)
@@ -195,7 +198,7 @@ def price_households(unit_ids, first_day, last_day, *, now, family_ids=None):
         entry = household(family_id)
         entry.anomalies.append(("unbooked", _("Présent sans réservation le %(day)s.") % {"day": _day(day)}))
         entry.charges[(child_id, unit_id, day, Kind.UNBOOKED)] = Charge(child_id, unit_id, day, Kind.UNBOOKED,
-                                                                        amount + extra, rule)
+                                                                        amount + extra, rule, tariff.cesu)
     return households
 
 

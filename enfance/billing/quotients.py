@@ -6,10 +6,12 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .models import Invoice, Quotient
+
+OPEN_RUNS = ("previewing", "previewed", "issuing")
 
 
 class QuotientError(ValueError):
@@ -28,7 +30,9 @@ def earliest_start(family, today):
     """The first day a new QF may apply from: by default the first of next month, never a day an issued
     invoice already priced."""
     next_month = (today.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-    billed = (Invoice.objects.filter(family=family, state=Invoice.State.ISSUED, kind=Invoice.Kind.INVOICE)
+    # Issued invoices, and the drafts of runs still open: a QF never changes days a run already priced.
+    billed = (Invoice.objects.filter(family=family, kind=Invoice.Kind.INVOICE)
+              .filter(Q(state=Invoice.State.ISSUED) | Q(state=Invoice.State.DRAFT, run__state__in=OPEN_RUNS))
               .aggregate(last=Max("last_day"))["last"])
     return max(next_month, billed + datetime.timedelta(days=1)) if billed else next_month
 

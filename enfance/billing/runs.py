@@ -13,6 +13,7 @@ Safe to stop and to run again:
 import datetime
 import hashlib
 import json
+import logging
 from itertools import groupby
 
 from django.db import IntegrityError, connection, transaction
@@ -21,14 +22,15 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from enfance.activities.models import Absence, Attendance, Booking, Unit
+from enfance.activities.models import Absence, Activity, Attendance, Booking, CalendarPeriod, Unit
 from enfance.families.models import Child, Family
 
 from . import ledger, pricing
-from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun
+from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun, Quotient, Tariff, TariffBracket
 from .money import ZERO, line_amount
 
 Kind = InvoiceLine.Kind
+logger = logging.getLogger(__name__)
 State = InvoiceRun.State
 # Days before the period whose outcome may still change after they were billed (a medical certificate within
 # its delay, an attendance corrected): each run looks back this far to credit them.
@@ -72,68 +74,107 @@ def _window(run):
 
 
 def fingerprint(unit_ids, first_day, last_day):
-    """A digest of what pricing reads (bookings, absences, attendance) over the days: the issue compares it."""
+    """A digest of what pricing reads over the days: bookings, absences, attendance, the tariffs and their
+    brackets, the QF history, the households' cities, the activities' rules, the calendar and what was billed.
+    Taken before the preview prices, compared by the issue: a change made while the preview priced refuses it
+    too."""
     digest = hashlib.sha256()
     span = (first_day, last_day)
-    for row in (Booking.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk")
-                .values_list("pk", "state", "late", "needs_acceptance", "accepted_at", "family_id")):
-        digest.update(repr(row).encode())
-    for row in (Absence.objects.filter(booking__unit_id__in=unit_ids, booking__day__range=span).order_by("pk")
-                .values_list("pk", "reason", "declared_at", "certificate_received_at", "justified_by_id")):
-        digest.update(repr(row).encode())
-    for row in (Attendance.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk")
-                .values_list("pk", "status", "booking_id")):
-        digest.update(repr(row).encode())
+    sources = [
+        Booking.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk").values_list(
+            "pk", "state", "late", "needs_acceptance", "accepted_at", "family_id"),
+        Absence.objects.filter(booking__unit_id__in=unit_ids, booking__day__range=span).order_by("pk").values_list(
+            "pk", "reason", "declared_at", "certificate_received_at", "justified_by_id"),
+        Attendance.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk").values_list(
+            "pk", "status", "booking_id"),
+        Tariff.objects.filter(unit_id__in=unit_ids).order_by("pk").values_list(
+            "pk", "valid_from", "valid_until", "outside_price", "late_kind", "late_value", "unbooked_kind",
+            "unbooked_value", "cesu"),
+        TariffBracket.objects.filter(tariff__unit_id__in=unit_ids).order_by("pk").values_list(
+            "pk", "qf_max", "price", "label"),
+        Quotient.objects.filter(valid_from__lte=last_day).order_by("pk").values_list("pk", "value", "valid_from"),
+        Family.objects.order_by("pk").values_list("pk", "city"),
+        Activity.objects.filter(units__in=unit_ids).distinct().order_by("pk").values_list(
+            "pk", "cancellation_rule", "late_surcharge", "certificate_days", "waiting_days"),
+        CalendarPeriod.objects.order_by("pk").values_list("pk", "first_day", "last_day", "activity_id", "kind"),
+        BilledDay.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk").values_list(
+            "pk", "credited_by_id"),
+    ]
+    for rows in sources:
+        for row in rows.iterator(chunk_size=5000):
+            digest.update(repr(row).encode())
+        digest.update(b"|")
     return digest.hexdigest()
 
 
-def preview(run_id, *, now=None):
-    """Price every household and store the drafts of the run (its earlier drafts deleted first)."""
-    now = now or timezone.now()
-    run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
-    if run.state != State.PREVIEWING:
-        raise RunError(_("Cette facturation n'est plus en prévisualisation."))
+def _claim(run_id):
+    """Take the next attempt of a run in preview, its earlier drafts deleted: (run, attempt)."""
     with transaction.atomic():
-        InvoiceLine.objects.filter(invoice__run=run, invoice__state=Invoice.State.DRAFT).delete()
-        Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).delete()
+        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        if run.state != State.PREVIEWING:
+            raise RunError(_("Cette facturation n'est plus en prévisualisation."))
+        # Drafts have no billed days and no allocations: deleted in two statements, without the collector.
+        InvoiceLine.objects.filter(invoice__run=run, invoice__state=Invoice.State.DRAFT)._raw_delete(
+            InvoiceLine.objects.db)
+        Invoice.objects.filter(run=run, state=Invoice.State.DRAFT)._raw_delete(Invoice.objects.db)
+        run.attempt += 1
+        run.households_done, run.anomalies, run.error, run.heartbeat_at = 0, [], "", timezone.now()
+        run.save(update_fields=["attempt", "households_done", "anomalies", "error", "heartbeat_at"])
+    return run, run.attempt
+
+
+def _still_mine(run_id, attempt):
+    """The run, locked, if this attempt still holds it in preview; else None (discarded, taken over)."""
+    return (InvoiceRun.objects.select_for_update().filter(pk=run_id, state=State.PREVIEWING, attempt=attempt)
+            .first())
+
+
+def preview(run_id, *, now=None):
+    """Price every household and store the drafts of the run (its earlier drafts deleted first). A preview
+    discarded or started again meanwhile stops at its next step, having written nothing more."""
+    now = now or timezone.now()
+    run, attempt = _claim(run_id)
     units = _unit_ids(run.regie)
     first = _window(run)
+    digest = fingerprint(units, first, run.last_day)
     households = pricing.price_households(units, first, run.last_day, now=now)
     billed = {}
     for row in (BilledDay.objects.filter(unit_id__in=units, day__range=(first, run.last_day),
                                          credited_by__isnull=True)
-                .values("pk", "family_id", "child_id", "unit_id", "day", "kind", "amount", "line__invoice_id",
-                        "line__invoice__number")):
-        billed.setdefault(row["family_id"], []).append(row)
+                .values_list("family_id", "child_id", "unit_id", "day", "kind", "amount", "line__invoice_id",
+                             "line__invoice__number").iterator(chunk_size=5000)):
+        billed.setdefault(row[0], []).append(row)
     family_ids = sorted(set(households) | set(billed))
-    run.households_total, run.households_done, run.anomalies = len(family_ids), 0, []
-    run.fingerprint, run.error, run.heartbeat_at = fingerprint(units, first, run.last_day), "", timezone.now()
-    run.save(update_fields=["households_total", "households_done", "anomalies", "fingerprint", "error",
-                            "heartbeat_at"])
-    children = dict(Child.objects.filter(pk__in={k[0] for h in households.values() for k in h.charges}
-                                         | {r["child_id"] for rows in billed.values() for r in rows})
-                    .values_list("pk", "first_name"))
+    with transaction.atomic():
+        if _still_mine(run_id, attempt) is None:
+            return InvoiceRun.objects.get(pk=run_id)
+        InvoiceRun.objects.filter(pk=run_id).update(households_total=len(family_ids), fingerprint=digest,
+                                                    heartbeat_at=timezone.now())
+    children = dict(Child.objects.values_list("pk", "first_name"))
     unit_names = {u.pk: f"{u.activity.name} – {u.name}" for u in Unit.objects.filter(pk__in=units).select_related("activity")}
-    references = dict(Family.objects.filter(pk__in=family_ids).values_list("pk", "reference"))
+    references = dict(Family.objects.values_list("pk", "reference"))
     for start_at in range(0, len(family_ids), CHUNK):
         chunk = family_ids[start_at:start_at + CHUNK]
         anomalies = []
+        drafts = []
+        for family_id in chunk:
+            household = households.get(family_id) or pricing.Household(family_id)
+            made = _drafts(run, household, billed.get(family_id, ()), children, unit_names)
+            drafts.extend(made)
+            seen = set()
+            for kind, text in household.anomalies:
+                if (kind, text) not in seen:
+                    seen.add((kind, text))
+                    anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
+                                      "kind": kind, "text": text})
+            for invoice, lines in made:
+                if invoice.kind == Invoice.Kind.INVOICE and lines and invoice.total == ZERO:
+                    anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
+                                      "kind": "zero", "text": _("Facture d'un montant nul.")})
         with transaction.atomic():
-            drafts = []
-            for family_id in chunk:
-                household = households.get(family_id) or pricing.Household(family_id)
-                made = _drafts(run, household, billed.get(family_id, ()), children, unit_names)
-                drafts.extend(made)
-                seen = set()
-                for kind, text in household.anomalies:
-                    if (kind, text) not in seen:
-                        seen.add((kind, text))
-                        anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
-                                          "kind": kind, "text": text})
-                for invoice, lines in made:
-                    if invoice.kind == Invoice.Kind.INVOICE and lines and invoice.total == ZERO:
-                        anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
-                                          "kind": "zero", "text": _("Facture d'un montant nul.")})
+            locked = _still_mine(run_id, attempt)
+            if locked is None:
+                return InvoiceRun.objects.get(pk=run_id)
             Invoice.objects.bulk_create([invoice for invoice, _lines in drafts])
             lines = []
             for invoice, invoice_lines in drafts:
@@ -141,41 +182,40 @@ def preview(run_id, *, now=None):
                     line.invoice = invoice
                     lines.append(line)
             InvoiceLine.objects.bulk_create(lines)
-            run.households_done += len(chunk)
-            run.anomalies += anomalies
-            run.heartbeat_at = timezone.now()
-            run.save(update_fields=["households_done", "anomalies", "heartbeat_at"])
-    run.state = State.PREVIEWED
-    run.save(update_fields=["state"])
-    return run
+            locked.households_done += len(chunk)
+            locked.anomalies += anomalies
+            locked.heartbeat_at = timezone.now()
+            locked.save(update_fields=["households_done", "anomalies", "heartbeat_at"])
+    InvoiceRun.objects.filter(pk=run_id, state=State.PREVIEWING, attempt=attempt).update(state=State.PREVIEWED)
+    return InvoiceRun.objects.get(pk=run_id)
 
 
 def _drafts(run, household, billed_rows, children, unit_names):
     """[(draft Invoice, [InvoiceLine])]: the household's invoice of what is new, and a credit note per invoice
-    that billed a day no longer due."""
+    that billed a day no longer due. `billed_rows`: (family, child, unit, day, kind, amount, invoice id, its
+    number) of the days billed and not credited."""
     made = []
-    already = {(r["child_id"], r["unit_id"], r["day"], r["kind"]) for r in billed_rows}
+    already = {(r[1], r[2], r[3], r[4]) for r in billed_rows}
     new = [c for key, c in household.charges.items() if key not in already]
     if new:
         lines = _lines(new, children, unit_names)
         made.append((Invoice(regie_id=run.regie_id, family_id=household.family_id, run=run, first_day=run.first_day,
                              last_day=run.last_day, total=sum((line.amount for line in lines), ZERO)), lines))
-    stale = [r for r in billed_rows if (r["child_id"], r["unit_id"], r["day"], r["kind"]) not in household.charges
-             and (r["child_id"], r["unit_id"], r["day"]) not in household.unsure]
-    stale.sort(key=lambda r: (r["line__invoice_id"], r["child_id"], r["unit_id"], r["kind"], r["amount"], r["day"]))
-    for invoice_id, rows in groupby(stale, key=lambda r: r["line__invoice_id"]):
+    stale = [r for r in billed_rows if (r[1], r[2], r[3], r[4]) not in household.charges
+             and (r[1], r[2], r[3]) not in household.unsure]
+    stale.sort(key=lambda r: (r[6], r[1], r[2], r[4], r[5], r[3]))
+    for invoice_id, rows in groupby(stale, key=lambda r: r[6]):
         rows = list(rows)
         lines = []
-        for (child_id, unit_id, kind, amount), group in groupby(rows, key=lambda r: (r["child_id"], r["unit_id"],
-                                                                                     r["kind"], r["amount"])):
-            days = [r["day"] for r in group]
+        for (child_id, unit_id, kind, amount), group in groupby(rows, key=lambda r: (r[1], r[2], r[4], r[5])):
+            days = [r[3] for r in group]
             lines.append(InvoiceLine(
                 child_id=child_id, unit_id=unit_id, kind=Kind.CREDIT, credits_kind=kind, corrects_id=invoice_id,
                 label=_label(children, unit_names, child_id, unit_id),
                 days=[d.isoformat() for d in days], quantity=len(days), unit_price=amount,
                 amount=line_amount(len(days), amount),
                 rule=_("Facturé sur la facture %(number)s (%(kind)s), n'est plus dû : %(days)s") % {
-                    "number": rows[0]["line__invoice__number"], "kind": Kind(kind).label,
+                    "number": rows[0][7], "kind": Kind(kind).label,
                     "days": ", ".join(date_format(d, "j F") for d in days)}))
         made.append((Invoice(regie_id=run.regie_id, family_id=household.family_id, run=run,
                              kind=Invoice.Kind.CREDIT_NOTE, corrects_id=invoice_id, first_day=run.first_day,
@@ -190,16 +230,16 @@ def _label(children, unit_names, child_id, unit_id):
 def _lines(charges, children, unit_names):
     """One line per child, unit, kind, price and rule, its days in order; each amount rounded once."""
     def key(c):
-        return (c.child_id, c.unit_id, KIND_ORDER[c.kind], c.price, c.rule)
+        return (c.child_id, c.unit_id, KIND_ORDER[c.kind], c.price, c.rule, c.cesu)
 
     lines = []
-    for (child_id, unit_id, _kind_index, price, rule), group in groupby(sorted(charges, key=lambda c: (key(c), c.day)),
+    for (child_id, unit_id, _kind_index, price, rule, _cesu), group in groupby(sorted(charges, key=lambda c: (key(c), c.day)),
                                                                          key=key):
         group = list(group)
         lines.append(InvoiceLine(child_id=child_id, unit_id=unit_id, kind=group[0].kind,
                                  label=_label(children, unit_names, child_id, unit_id),
                                  days=[c.day.isoformat() for c in group], quantity=len(group), unit_price=price,
-                                 amount=line_amount(len(group), price), rule=rule[:300]))
+                                 amount=line_amount(len(group), price), rule=rule[:300], cesu=group[0].cesu))
     return lines
 
 
@@ -213,11 +253,14 @@ def issue(run_id, *, now=None, batch=200):
                 raise RunError(_("Des réservations, absences ou présences ont changé depuis la prévisualisation : "
                                  "prévisualisez à nouveau avant d'émettre."))
             run.state, run.households_done, run.error, run.heartbeat_at = State.ISSUING, 0, "", timezone.now()
-            run.save(update_fields=["state", "households_done", "error", "heartbeat_at"])
+            run.issue_started_at = now
+            run.save(update_fields=["state", "households_done", "error", "heartbeat_at", "issue_started_at"])
         elif run.state != State.ISSUING:
             raise RunError(_("Cette facturation n'est pas prête à être émise (%(state)s).")
                            % {"state": run.get_state_display().lower()})
-    while _issue_batch(run_id, now, batch):
+        # Resumed or not, every batch is dated by the issue's start: one issue date, one due date, one year.
+        started = run.issue_started_at or now
+    while _issue_batch(run_id, started, batch):
         pass
     return InvoiceRun.objects.get(pk=run_id)
 
@@ -258,8 +301,16 @@ def after_issue(run_id):
     from . import notices, payments
 
     run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
+    for credit_note in Invoice.objects.filter(run=run, kind=Invoice.Kind.CREDIT_NOTE, state=Invoice.State.ISSUED):
+        try:
+            payments.release_overpaid(credit_note.corrects_id)
+        except Exception:
+            logger.exception("Releasing what credit note %s overpaid failed", credit_note.pk)
     for family in Family.objects.filter(invoices__run=run, payments__regie=run.regie).distinct():
-        payments.allocate_credit(run.regie, family)
+        try:
+            payments.allocate_credit(run.regie, family)
+        except Exception:  # one household's failure stops no other's, nor the notices
+            logger.exception("Allocating the credit of household %s failed", family.pk)
     notices.tell_issued(run_id)
 
 
@@ -344,6 +395,7 @@ def discard(run_id):
         run = InvoiceRun.objects.select_for_update().get(pk=run_id)
         if run.state not in (State.PREVIEWING, State.PREVIEWED, State.FAILED):
             raise RunError(_("Une facturation en cours d'émission ou émise ne s'abandonne pas."))
+        # A failed issue keeps what it issued; only its drafts are given up.
         Invoice.objects.filter(run=run, state=Invoice.State.DRAFT).update(state=Invoice.State.DISCARDED)
         run.state = State.DISCARDED
         run.save(update_fields=["state"])

@@ -2,20 +2,42 @@
 that resumes a run whose worker stopped."""
 
 import datetime
+import logging
 
 from django.utils import timezone
 from django_tasks import task
 
 from .models import InvoiceRun
 
-STALE = datetime.timedelta(minutes=5)  # no heartbeat for this long: the worker is gone
+STALE = datetime.timedelta(minutes=15)  # no heartbeat for this long: the worker is gone
+logger = logging.getLogger(__name__)
+
+
+MAX_FAILURES = 3  # then the run is failed: staff read why, and discard it or start another
+
+
+def _failed(run_id, error):
+    """Record a run's failure; after MAX_FAILURES, the run stops being resumed (and frees its régie)."""
+    run = InvoiceRun.objects.get(pk=run_id)
+    failures = run.failures + 1
+    fields = {"failures": failures, "error": str(error)[:2000]}
+    if failures >= MAX_FAILURES and run.state in (InvoiceRun.State.PREVIEWING, InvoiceRun.State.ISSUING):
+        fields["state"] = InvoiceRun.State.FAILED
+    InvoiceRun.objects.filter(pk=run_id).update(**fields)
 
 
 @task(queue_name="default")
 def preview_run(run_id):
     from . import runs
 
-    return runs.preview(run_id).households_done
+    try:
+        return runs.preview(run_id).households_done
+    except runs.RunError:
+        return 0  # no longer in preview: nothing to do
+    except Exception as exc:
+        logger.exception("Preview of run %s failed", run_id)
+        _failed(run_id, exc)
+        return 0
 
 
 @task(queue_name="default")
@@ -27,6 +49,10 @@ def issue_run(run_id):
         return runs.issue(run_id).households_done
     except runs.RunError as refusal:
         InvoiceRun.objects.filter(pk=run_id).update(error=refusal.message)
+        return 0
+    except Exception as exc:
+        logger.exception("Issue of run %s failed", run_id)
+        _failed(run_id, exc)
         return 0
 
 
@@ -48,4 +74,11 @@ def resume_stalled(now=None):
         if InvoiceRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(heartbeat_at=now):
             (preview_run if run.state == InvoiceRun.State.PREVIEWING else issue_run).enqueue(run.pk)
             count += 1
+    # Issued runs whose households were not all told (the task lost): told now, once each.
+    recent = InvoiceRun.objects.filter(state=InvoiceRun.State.ISSUED, issued_at__gte=now - datetime.timedelta(days=7),
+                                       issued_at__lt=now - STALE,
+                                       invoices__state="issued", invoices__notified_at__isnull=True).distinct()
+    for run in recent:
+        after_issue.enqueue(run.pk)
+        count += 1
     return count

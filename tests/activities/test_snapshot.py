@@ -19,9 +19,10 @@ MONDAY_14 = datetime.date(2026, 12, 14)
 
 
 @pytest.fixture
-def world(monkeypatch, alice):
+def world(monkeypatch, alice, django_capture_on_commit_callbacks):
     freeze(monkeypatch)
-    made = catalogue.create_catalogue(datetime.date(2026, 12, 7))
+    with django_capture_on_commit_callbacks(execute=True):  # committed: the snapshot may keep it
+        made = catalogue.create_catalogue(datetime.date(2026, 12, 7))
     Child.objects.update(school=catalogue.PRIMAIRE, school_class="CE1", birth_date=datetime.date(2018, 5, 4))
     return made
 
@@ -50,13 +51,24 @@ def test_a_unit_renamed_and_an_activity_withdrawn_show_on_the_next_page(world, c
     assert evening.name not in _page(client, alice)
 
 
-def test_a_capacity_set_by_update_replaces_the_version(world, django_user_model):
+def test_an_uncommitted_change_never_reaches_the_snapshot(world):
+    """Read afresh by the connection that made it, kept by nobody until its commit (it may be rolled back)."""
+    canteen = Unit.objects.get(activity=world["canteen_e"])
+    snapshot.current(MONDAY_14, MONDAY_14)
+    canteen.name = "Déjeuner pas encore validé"
+    canteen.save(update_fields=["name"])
+    assert "Déjeuner pas encore validé" in {u.name for u in snapshot.current(MONDAY_14, MONDAY_14)[0]}
+    assert "Déjeuner pas encore validé" not in {u.name for u in snapshot._snapshot["units"]}
+
+
+def test_a_capacity_set_by_update_replaces_the_version(world, django_user_model, django_capture_on_commit_callbacks):
     staff = django_user_model.objects.create(username="desk", role="admin")
     snapshot.current(MONDAY_14, MONDAY_14)
     before = cache.get(snapshot.VERSION_KEY)
     place = Place.objects.filter(units__activity=world["canteen_e"]).first()
     wanted = place.capacity + 5
-    set_capacity(place, wanted, actor=staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_capacity(place, wanted, actor=staff)
     units, _calendar = snapshot.current(MONDAY_14, MONDAY_14)
     assert cache.get(snapshot.VERSION_KEY) != before
     assert {p.capacity for u in units for p in u.place_list if p.pk == place.pk} == {wanted}

@@ -27,7 +27,7 @@ def world():
     meal = Unit.objects.create(activity=canteen, name="Repas")
     meal.places.set(whole.places.all())
     RegieActivity.objects.create(regie=regie, activity=canteen)
-    tariff(meal, [(None, "4.00")])
+    tariff(meal, [(None, "4.00")], cesu=False)  # a meal: never paid by CESU
     family, (child,) = household()
     booked(family, child, whole, WEDNESDAYS[0])
     booked(family, child, meal, WEDNESDAYS[1])
@@ -80,6 +80,42 @@ def test_cesu_pays_childcare_never_meals(world):
     # December: 10 € of leisure centre and 4 € of canteen; the CESU pays the 10 €, the 4 € stay on it.
     assert left(december) == [Decimal("4.00")]
     assert Allocation.objects.get().amount == Decimal("10.00")
+
+
+def test_cesu_never_pays_what_a_credit_note_took_back_from_the_childcare(world):
+    from enfance.billing.models import InvoiceLine
+
+    regie, family, december, _january = world
+    # The 10 € of childcare credited: what is left on December is the 4 € meal, which CESU does not pay.
+    line = december.lines.get(cesu=True)
+    note = Invoice.objects.create(regie=regie, family=family, kind="credit_note", corrects=december, state="issued",
+                                  number="CANTAV2027000099", issued_at=december.issued_at, first_day=december.first_day,
+                                  last_day=december.last_day, total=Decimal("10.00"))
+    InvoiceLine.objects.create(invoice=note, child=line.child, unit=line.unit, kind="credit", label=line.label,
+                               days=line.days, quantity=1, unit_price=Decimal("10.00"), amount=Decimal("10.00"),
+                               rule="correction", corrects=december, credits_kind="booked", cesu=True)
+    record(regie, family, "14.00", means="cesu", invoice_ids=[december.pk])
+    assert not Allocation.objects.exists()
+
+
+def test_one_invoice_chosen_twice_is_settled_once(world):
+    regie, family, december, _january = world
+    payment = record(regie, family, "30.00", invoice_ids=[december.pk, december.pk])
+    assert left(december) == [Decimal("0.00")] and payments.unallocated(payment) == Decimal("16.00")
+
+
+def test_a_credit_note_on_a_paid_invoice_frees_the_payment_for_the_next(world):
+    """What runs.after_issue does after a credit note: release what it overpaid, then give it onwards."""
+    regie, family, december, january = world
+    payment = record(regie, family, "14.00", invoice_ids=[december.pk])
+    note = Invoice.objects.create(regie=regie, family=family, kind="credit_note", corrects=december, state="issued",
+                                  number="CANTAV2027000098", issued_at=december.issued_at, first_day=december.first_day,
+                                  last_day=december.last_day, total=Decimal("4.00"))
+    assert note.total == Decimal("4.00")
+    assert payments.release_overpaid(december.pk) == Decimal("4.00")
+    payments.allocate_credit(regie, family)
+    assert left(december, january) == [Decimal("0.00"), Decimal("6.00")]
+    assert payments.unallocated(payment) == Decimal("0.00")
 
 
 def test_a_mistaken_payment_is_reversed_not_deleted(world):

@@ -218,3 +218,86 @@ def test_payments_lower_the_balance_and_the_next_invoice_shows_it(world):
     run_month(regie, JANUARY, AFTER_JANUARY)
     january = Invoice.objects.get(first_day=JANUARY[0])
     assert january.previous_balance == Decimal("-3.00")  # a credit of 3 € on the account
+
+
+def test_a_discard_while_the_preview_prices_stays_discarded(world, monkeypatch):
+    from enfance.billing import pricing
+
+    regie, whole, _half = world
+    family, (child,) = household()
+    booked(family, child, whole, WEDNESDAYS[0])
+    run = runs.start(regie, *DECEMBER, user=None)
+    real = pricing.price_households
+
+    def discarded_meanwhile(*args, **kwargs):
+        runs.discard(run.pk)  # staff click "Abandonner" while the worker prices
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pricing, "price_households", discarded_meanwhile)
+    assert runs.preview(run.pk, now=AFTER_DECEMBER).state == "discarded"
+    assert not Invoice.objects.exclude(state="discarded").exists()
+
+
+def test_a_second_preview_of_one_run_takes_it_over_and_the_first_writes_nothing(world, monkeypatch):
+    from enfance.billing import pricing
+
+    regie, whole, _half = world
+    family, (child,) = household()
+    booked(family, child, whole, WEDNESDAYS[0])
+    run = runs.start(regie, *DECEMBER, user=None)
+    real, calls = pricing.price_households, []
+
+    def twin(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            runs.preview(run.pk, now=AFTER_DECEMBER)  # the sweep's twin, finishing first
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pricing, "price_households", twin)
+    runs.preview(run.pk, now=AFTER_DECEMBER)
+    assert Invoice.objects.filter(run=run, state="draft").count() == 1
+    assert runs.issue(run.pk, now=AFTER_DECEMBER).state == "issued"
+
+
+def test_a_tariff_changed_after_the_preview_refuses_the_issue(world):
+    from enfance.billing.models import TariffBracket
+
+    regie, whole, _half = world
+    family, (child,) = household()
+    booked(family, child, whole, WEDNESDAYS[0])
+    run = runs.start(regie, *DECEMBER, user=None)
+    runs.preview(run.pk, now=AFTER_DECEMBER)
+    TariffBracket.objects.filter(qf_max__isnull=True).update(price=Decimal("70.00"))
+    with pytest.raises(runs.RunError):
+        runs.issue(run.pk, now=AFTER_DECEMBER)
+
+
+def test_a_day_without_tariff_is_never_credited_as_no_longer_due(world):
+    from enfance.billing.models import Tariff
+
+    regie, whole, _half = world
+    family, (child,) = household()
+    for day in WEDNESDAYS:
+        booked(family, child, whole, day)
+    run_month(regie)
+    Tariff.objects.update(valid_until=D(2026, 11, 30))  # staff closed the tariff too early
+    run = run_month(regie)
+    assert not Invoice.objects.filter(kind="credit_note").exists()
+    assert any(a["kind"] == "no_tariff" for a in InvoiceRun.objects.get(pk=run.pk).anomalies)
+
+
+def test_a_run_failing_again_and_again_is_failed_and_frees_its_regie(world, monkeypatch):
+    from enfance.billing import tasks
+
+    regie, _whole, _half = world
+    run = runs.start(regie, *DECEMBER, user=None)
+
+    def broken(run_id, now=None):
+        raise RuntimeError("base de données injoignable")
+
+    monkeypatch.setattr(runs, "preview", broken)
+    for _attempt in range(tasks.MAX_FAILURES):
+        tasks.preview_run.enqueue(run.pk)
+    run.refresh_from_db()
+    assert (run.state, run.failures) == ("failed", 3) and "injoignable" in run.error
+    assert runs.start(regie, *DECEMBER, user=None).state == "previewing"

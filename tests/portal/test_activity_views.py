@@ -21,9 +21,10 @@ WEEK = [datetime.date(2026, 12, 14) + datetime.timedelta(days=i) for i in (0, 1,
 
 
 @pytest.fixture
-def world(monkeypatch, alice, bob):
+def world(monkeypatch, alice, bob, django_capture_on_commit_callbacks):
     freeze(monkeypatch)
-    made = catalogue.create_catalogue(datetime.date(2026, 12, 7))
+    with django_capture_on_commit_callbacks(execute=True):  # committed: the calendar's snapshot may keep it
+        made = catalogue.create_catalogue(datetime.date(2026, 12, 7))
     Child.objects.update(school=catalogue.PRIMAIRE, school_class="CE1", birth_date=datetime.date(2018, 5, 4))
     canteen = Unit.objects.get(activity=made["canteen_e"])
     return made, canteen
