@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "enfance.messaging",
     "enfance.activities",
     "enfance.billing",
+    "enfance.documents",
     "enfance.portal",
     "enfance.public",
     "enfance.backoffice",
@@ -263,6 +264,9 @@ COMMUNE_PHONE = os.environ.get("ENFANCE_COMMUNE_PHONE", "04 65 71 83 40")
 COMMUNE_EMAIL = os.environ.get("ENFANCE_COMMUNE_EMAIL", "enfance@mairie-tourrettes-83.fr")
 COMMUNE_HOURS = os.environ.get("ENFANCE_COMMUNE_HOURS",
                                "du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h")
+# The commune's logo on the PDF editions (enfance/documents): a PNG, JPEG or SVG file anywhere on the server,
+# read once per process; none by default (the letterhead then shows the name alone).
+COMMUNE_LOGO = os.environ.get("ENFANCE_COMMUNE_LOGO", "")
 SITE_URL = os.environ.get("ENFANCE_SITE_URL", "http://127.0.0.1:8000")
 # The school-holiday zone of the commune's academy, as the `holidays` package names it (the Var: zone B).
 SCHOOL_ZONE = os.environ.get("ENFANCE_SCHOOL_ZONE", "Zone B")

@@ -393,10 +393,11 @@ from tests.url_tables import (  # noqa: E402
     billing_runs,
     bookings,
     catalogue,
+    documents,
     kitchen,
 )
 
-for _module in (catalogue, bookings, attendance, kitchen, billing_runs, billing_payments, billing_portal):
+for _module in (catalogue, bookings, attendance, kitchen, billing_runs, billing_payments, billing_portal, documents):
     assert not set(_module.ROUTES) & set(TABLE), f"{_module.__name__} names a URL already in TABLE"
     TABLE.update(_module.ROUTES)
 

@@ -101,3 +101,8 @@ from . import urls_attendance, urls_billing, urls_bookings, urls_catalogue, urls
 
 urlpatterns += urls_catalogue.urlpatterns + urls_bookings.urlpatterns + urls_attendance.urlpatterns \
     + urls_kitchen.urlpatterns + urls_billing.urlpatterns + urls_payments.urlpatterns
+
+# The PDF editions (enfance/documents).
+from . import urls_documents  # noqa: E402
+
+urlpatterns += urls_documents.urlpatterns

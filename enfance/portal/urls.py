@@ -1,16 +1,20 @@
 from django.urls import path
 
-from . import activity_views, change_views, inbox_views, rules_views, views
+from . import activity_views, change_views, document_views, inbox_views, rules_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("mes-informations/", views.information, name="information"),
+    path("mes-informations/dossier/pdf/", document_views.dossier_pdf, name="dossier"),
     path("mes-informations/modifier/<slug:category_slug>/", change_views.edit_family_category, name="edit_family"),
     path("enfants/<int:child_id>/", views.child_detail, name="child"),
     path("enfants/<int:child_id>/sante/", views.child_health, name="child_health"),
     path("enfants/<int:child_id>/photo/", views.child_photo, name="child_photo"),
+    path("enfants/<int:child_id>/fiche/pdf/", document_views.child_sheet_pdf, name="child_sheet"),
+    path("enfants/<int:child_id>/fiche-complete/pdf/", document_views.child_sheet_pdf, {"complete": True},
+         name="child_sheet_complete"),
     path("enfants/<int:child_id>/photo/modifier/", change_views.edit_photo, name="edit_photo"),
     path("enfants/<int:child_id>/modifier/<slug:category_slug>/", change_views.edit_child_category, name="edit_child"),
     path("enfants/<int:child_id>/personnes-autorisees/ajouter/", change_views.authorized_person_add,

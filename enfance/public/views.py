@@ -4,10 +4,13 @@ import math
 
 from django.conf import settings
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.core import ratelimit
+from enfance.documents import dossier
+from enfance.documents.http import pdf_response
 from enfance.families import applications
 from enfance.families.application_forms import (
     AntiBotForm,
@@ -80,6 +83,13 @@ def apply(request):
 @require_GET
 def apply_done(request):
     return render(request, "public/apply_done.html", {"checklist": applications.DOSSIER_CHECKLIST})
+
+
+@require_GET
+def apply_form_pdf(request):
+    """The pre-registration form on paper, blank, for a household that prefers to fill it in by hand."""
+    online = settings.SITE_URL.rstrip("/") + reverse("public:apply")  # not the Host header: the PDF is cached
+    return pdf_response(dossier.render_blank(online), private=False)
 
 
 @csrf_exempt  # the signed token is the proof; a mail client's one-click POST carries no CSRF token
