@@ -14,7 +14,7 @@ from enfance.families.models import Family
 
 from . import ledger
 from .models import Allocation, Invoice, InvoiceLine, Payment
-from .money import ZERO, money
+from .money import ZERO, euros, money
 
 
 class PaymentError(ValueError):
@@ -96,6 +96,12 @@ def record(*, regie, family, means, amount, received_on, reference="", invoice_i
             if unknown:
                 raise PaymentError(_("Une des factures choisies n'est pas à payer pour ce foyer."), "invoices")
             invoices = [chosen[pk] for pk in invoice_ids]
+        if means == Payment.Means.CESU:
+            room = sum(cesu_room(invoices).values(), ZERO)
+            if amount > room:
+                # A CESU credit could never pay the canteen: refused rather than kept on the account.
+                raise PaymentError(_("Un CESU ne paie que la garde : %(room)s au plus sur les factures à payer de "
+                                     "ce foyer.") % {"room": euros(room)}, "amount")
         _allocate(payment, invoices, amount)
     return payment
 

@@ -165,9 +165,10 @@ def statement(regie, family):
             lines.append(StatementLine(payment.received_on, "reversal", payment, debit=-payment.amount))
         else:
             lines.append(StatementLine(payment.received_on, "payment", payment, credit=payment.amount))
-    # Each day: invoices, credit notes, then payments, a reversal right after the payment it cancels (it carries
-    # that payment's day).
-    group = {"invoice": 0, "credit_note": 1, "payment": 2, "reversal": 2}
+    # Each day: credit notes, invoices (the order of the issue, so that an invoice's previous balance is the
+    # balance just above it), then payments, a reversal right after the payment it cancels (it carries that
+    # payment's day).
+    group = {"credit_note": 0, "invoice": 1, "payment": 2, "reversal": 2}
     lines.sort(key=lambda line: (line.day, group[line.kind],
                                  line.obj.reverses_id if line.kind == "reversal" else line.obj.pk,
                                  line.kind == "reversal"))

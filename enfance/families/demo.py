@@ -26,7 +26,7 @@ Article 4 – Sortie des enfants
 Seuls les responsables et les personnes autorisées inscrites au dossier peuvent venir chercher l'enfant, sur présentation d'une pièce d'identité.
 
 Article 5 – Facturation
-Les factures sont mensuelles et tiennent compte du quotient familial. Elles se règlent en ligne, par chèque, en espèces ou par prélèvement auprès de la régie.
+Les factures sont mensuelles et tiennent compte du quotient familial. Elles se règlent auprès de la régie, par chèque, en espèces, par virement ou en CESU pour la garde.
 """
 
 

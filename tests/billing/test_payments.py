@@ -76,8 +76,11 @@ def test_an_overpayment_stays_a_credit_and_goes_to_the_next_invoice(world):
 
 def test_cesu_pays_childcare_never_meals(world):
     regie, family, december, _january = world
-    record(regie, family, "14.00", means="cesu", invoice_ids=[december.pk])
-    # December: 10 € of leisure centre and 4 € of canteen; the CESU pays the 10 €, the 4 € stay on it.
+    # December: 10 € of leisure centre and 4 € of canteen, January 10 € of leisure centre: a CESU of 24 € would
+    # leave a credit that can never pay the canteen: refused, with what it may pay.
+    with pytest.raises(payments.PaymentError, match="20,00"):
+        record(regie, family, "24.00", means="cesu")
+    record(regie, family, "10.00", means="cesu", invoice_ids=[december.pk])
     assert left(december) == [Decimal("4.00")]
     assert Allocation.objects.get().amount == Decimal("10.00")
 
@@ -94,7 +97,8 @@ def test_cesu_never_pays_what_a_credit_note_took_back_from_the_childcare(world):
     InvoiceLine.objects.create(invoice=note, child=line.child, unit=line.unit, kind="credit", label=line.label,
                                days=line.days, quantity=1, unit_price=Decimal("10.00"), amount=Decimal("10.00"),
                                rule="correction", corrects=december, credits_kind="booked", cesu=True)
-    record(regie, family, "14.00", means="cesu", invoice_ids=[december.pk])
+    with pytest.raises(payments.PaymentError):
+        record(regie, family, "14.00", means="cesu", invoice_ids=[december.pk])
     assert not Allocation.objects.exists()
 
 
