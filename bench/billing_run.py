@@ -7,7 +7,8 @@ the worker runs it (runs.preview then runs.issue), with DEBUG off. Before the ru
 - each household's QF from its CAF data (from 1 September);
 - the month's bookings from the registrations' weekly patterns (school days), written in bulk;
 - every earlier invoice, run and payment of the bench régie deleted, so that runs are repeatable.
-Prints the households, invoices and lines, then the time of the preview, of the issue and of both per household.
+Prints the households, invoices and lines, then the time of the preview, of the issue and of both per household;
+with --pdfs, the time of archiving the invoices' PDF/A (documents.invoice.archive) per invoice.
 """
 
 import argparse
@@ -68,7 +69,11 @@ def setup(month):
                     rows.append(Booking(child_id=reg["child_id"], family_id=reg["family_id"], unit_id=unit_id, day=day,
                                         state="booked", registration_id=reg["pk"]))
         Booking.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-    # Repeatable: the bench régie's billing starts from nothing.
+    # Repeatable: the bench régie's billing starts from nothing (its archived PDFs too).
+    from django.core.files.storage import default_storage
+
+    for name in Invoice.objects.filter(regie=regie).exclude(pdf="").values_list("pdf", flat=True):
+        default_storage.delete(name)
     Reminder.objects.filter(regie=regie).delete()
     Allocation.objects.filter(payment__regie=regie).delete()
     Payment.objects.filter(regie=regie, reverses__isnull=False).delete()
@@ -99,6 +104,8 @@ def main():
     parser.add_argument("--month", default="2026-11", help="the month billed, YYYY-MM (default 2026-11)")
     parser.add_argument("--batch", type=int, default=500, help="invoices issued per transaction")
     parser.add_argument("--notices", action="store_true", help="also time the task that tells the households")
+    parser.add_argument("--pdfs", nargs="?", type=int, const=0, default=None, metavar="N",
+                        help="after the issue, time the PDF/A archiving of the run's invoices (or the first N)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions of each phase")
     args = parser.parse_args()
     try:
@@ -142,6 +149,18 @@ def main():
     print(f"  prévisualisation : {t1 - t0:.1f} s = {(t1 - t0) * per:.2f} ms par foyer")
     print(f"  émission         : {t2 - t1:.1f} s = {(t2 - t1) * per:.2f} ms par foyer")
     print(f"  total            : {t2 - t0:.1f} s = {(t2 - t0) * per:.2f} ms par foyer (objectif : 2,6 ms)")
+    if args.pdfs is not None:
+        from enfance.documents import invoice as invoice_pdf
+
+        ids = list(Invoice.objects.filter(run=run, state="issued").order_by("pk").values_list("pk", flat=True))
+        ids = ids[:args.pdfs] if args.pdfs else ids
+        if ids:  # the compiler made and the fonts read once, as in a worker that archived before
+            invoice_pdf.render(Invoice.objects.get(pk=ids[0]))
+        t3 = time.perf_counter()
+        stored = profiled(args.profile, invoice_pdf.archive, ids)
+        elapsed = time.perf_counter() - t3
+        print(f"  PDF/A archivés   : {stored} en {elapsed:.1f} s = {elapsed * 1000 / max(stored, 1):.2f} ms par "
+              f"facture (objectif : 5 ms)")
     if args.notices:
         t3 = time.perf_counter()
         runs.after_issue(run.pk)

@@ -106,3 +106,8 @@ urlpatterns += urls_catalogue.urlpatterns + urls_bookings.urlpatterns + urls_att
 from . import urls_documents  # noqa: E402
 
 urlpatterns += urls_documents.urlpatterns
+
+# The archived PDF of an issued invoice or credit note (enfance/documents/invoice.py).
+from . import urls_invoice_pdf  # noqa: E402
+
+urlpatterns += urls_invoice_pdf.urlpatterns

@@ -297,10 +297,18 @@ def _enqueue_after_issue(run_id):
 
 
 def after_issue(run_id):
-    """What follows an issue, in its own task: earlier credits given to the new invoices, the households told."""
+    """What follows an issue, in its own task: the PDFs archived, earlier credits given to the new invoices, the
+    households told."""
+    from enfance.documents import invoice as invoice_pdf
+
     from . import notices, payments
 
     run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
+    try:  # each issued invoice's PDF/A, made once and stored, in batches; a failure is logged, the sweep retries
+        invoice_pdf.archive(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED, pdf="")
+                            .values_list("pk", flat=True))
+    except Exception:
+        logger.exception("Archiving the PDFs of run %s failed", run_id)
     for credit_note in Invoice.objects.filter(run=run, kind=Invoice.Kind.CREDIT_NOTE, state=Invoice.State.ISSUED):
         try:
             payments.release_overpaid(credit_note.corrects_id)

@@ -4,6 +4,7 @@ that resumes a run whose worker stopped."""
 import datetime
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -74,10 +75,12 @@ def resume_stalled(now=None):
         if InvoiceRun.objects.filter(pk=run.pk, heartbeat_at=run.heartbeat_at).update(heartbeat_at=now):
             (preview_run if run.state == InvoiceRun.State.PREVIEWING else issue_run).enqueue(run.pk)
             count += 1
-    # Issued runs whose households were not all told (the task lost): told now, once each.
-    recent = InvoiceRun.objects.filter(state=InvoiceRun.State.ISSUED, issued_at__gte=now - datetime.timedelta(days=7),
-                                       issued_at__lt=now - STALE,
-                                       invoices__state="issued", invoices__notified_at__isnull=True).distinct()
+    # Issued runs whose households were not all told, or whose PDFs were not all archived (the task lost): done
+    # now, once each (notices.tell_issued and documents.invoice.archive skip what is done).
+    recent = InvoiceRun.objects.filter(
+        Q(invoices__notified_at__isnull=True) | Q(invoices__pdf=""), state=InvoiceRun.State.ISSUED,
+        issued_at__gte=now - datetime.timedelta(days=7), issued_at__lt=now - STALE,
+        invoices__state="issued").distinct()
     for run in recent:
         after_issue.enqueue(run.pk)
         count += 1

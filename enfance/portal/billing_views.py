@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET
 from enfance.billing import portal_queries
 from enfance.billing.money import ZERO
 from enfance.core.pagination import paginate
+from enfance.documents import invoice as invoice_pdf
+from enfance.documents.http import pdf_response
 
 from .decorators import family_required
 
@@ -51,6 +53,14 @@ def invoice(request, invoice_id):
         "period": portal_queries.period_text(found.first_day, found.last_day),
         "pdf_url": _pdf_url(found), "section": SECTION,
     })
+
+
+@require_GET
+@family_required
+def invoice_pdf_view(request, invoice_id):
+    """The PDF archived at the issue (made and stored now if missing): the household's own issued ones only."""
+    found = portal_queries.get_invoice_for_family(request.family, invoice_id)
+    return pdf_response(invoice_pdf.stored_pdf(found))
 
 
 def _chosen(regies, value):

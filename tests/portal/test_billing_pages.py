@@ -88,7 +88,7 @@ def test_the_invoice_shows_each_line_with_its_days_calculation_and_rule(world, a
     assert "L1617-5" in body and "deux mois" in body
     assert "tribunal judiciaire ou le tribunal administratif" in body
     assert 'href="/portail/factures/' in body  # back to the list
-    assert "PDF" not in body  # no PDF view yet: no link to one
+    assert f'href="/portail/factures/{invoice.pk}/pdf/"' in body  # the PDF archived at the issue
 
 
 def test_the_previous_balance_is_shown_for_information_but_not_in_the_amount_due(world, alice_client):

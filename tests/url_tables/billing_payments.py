@@ -66,6 +66,7 @@ ROUTES = {
     "backoffice:payment": Route(STAFF, kwargs=_payment_kwargs, role=AGENT),
     "backoffice:payment_reverse": Route(STAFF, kwargs=_payment_kwargs, role=AGENT),  # GET: the confirmation
     "backoffice:invoice": Route(STAFF, kwargs=_invoice_kwargs, role=AGENT),
+    "backoffice:invoice_pdf": Route(STAFF, kwargs=_invoice_kwargs, role=AGENT),
     "backoffice:balances": Route(STAFF, role=AGENT),
     "backoffice:overdue": Route(STAFF, role=AGENT),
 }

@@ -53,8 +53,42 @@ def _invoice_kwargs(s):
     return {"invoice_id": _invoice(s).pk}
 
 
+def _paid(s):
+    """The invoice, half paid by cheque this year (once per household): the certificates have something to show.
+    No scope (a page opened without one): nothing made."""
+    from django.utils import timezone
+
+    from enfance.billing.models import Allocation, Payment
+
+    today = timezone.localdate()
+    if s is None:
+        return today.year
+    invoice = _invoice(s)
+    if not Payment.objects.filter(family=s.family, regie=invoice.regie).exists():
+        payment = Payment.objects.create(regie=invoice.regie, family=s.family, means=Payment.Means.CHEQUE,
+                                         amount=Decimal("3.20"), received_on=today, reference="MATRICE")
+        Allocation.objects.create(payment=payment, invoice=invoice, amount=Decimal("3.20"))
+    return today.year
+
+
+def _year_kwargs(s):
+    # A year is no identifier of an object (a string here: the matrix counts int values as identifiers); the
+    # household's own payments only are read.
+    return {"year": str(_paid(s))}
+
+
+def _with_payment(s):
+    _paid(s)
+    return {}
+
+
 ROUTES = {
     "portal:invoices": Route(PORTAL_WITHOUT_ID),
     "portal:invoice": Route(PORTAL_WITH_ID, kwargs=_invoice_kwargs),
+    "portal:invoice_pdf": Route(PORTAL_WITH_ID, kwargs=_invoice_kwargs),
     "portal:statement": Route(PORTAL_WITHOUT_ID),
+    "portal:statement_pdf": Route(PORTAL_WITHOUT_ID, kwargs=_with_payment),
+    "portal:certificates": Route(PORTAL_WITHOUT_ID, kwargs=_with_payment),
+    "portal:payment_certificate": Route(PORTAL_WITHOUT_ID, kwargs=_year_kwargs),
+    "portal:tax_certificate": Route(PORTAL_WITHOUT_ID, kwargs=_year_kwargs),
 }

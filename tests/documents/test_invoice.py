@@ -1,0 +1,208 @@
+"""The invoice and credit note PDFs: what they say, PDF/A, archived once at the issue and never made again, served
+to the household's own invoices only and to staff."""
+
+import datetime
+import html
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from enfance.billing import runs, tasks
+from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Quotient, Regie
+from enfance.billing.money import euros
+from enfance.documents import invoice as invoice_pdf
+from enfance.families.access import children_of
+from tests.activities.test_bookings import centre, household
+from tests.billing.helpers import regie_for, tariff
+from tests.billing.test_runs import AFTER_DECEMBER, WEDNESDAYS, booked, run_month
+from tests.conftest import login_client
+
+from .pdf import text, xmp
+
+pytestmark = pytest.mark.django_db
+
+
+def _e(amount):
+    """euros() as the extracted text reads it (no-break spaces folded)."""
+    return euros(Decimal(amount)).replace("\u00a0", " ").replace("\u202f", " ")
+
+
+def _folded(body):
+    return body.replace("\u202f", " ")
+
+
+def make_invoice(login, *, number="TEST2026000042", kind=Invoice.Kind.INVOICE, corrects=None, total="15.30",
+                 previous="21.00"):
+    family = login.family
+    regie, _ = Regie.objects.get_or_create(code="TEST", defaults={
+        "name": "Régie enfance de Tourrettes", "address": "1 place de la Mairie, 83440 Tourrettes",
+        "hours": "du lundi au vendredi, 8 h 30 – 12 h"})
+    invoice = Invoice.objects.create(
+        regie=regie, family=family, kind=kind, state=Invoice.State.ISSUED, number=number, corrects=corrects,
+        issued_at=timezone.make_aware(datetime.datetime(2026, 12, 2, 9)), first_day=datetime.date(2026, 11, 1),
+        last_day=datetime.date(2026, 11, 30), total=Decimal(total), previous_balance=Decimal(previous),
+        due_on=None if corrects else datetime.date(2027, 1, 1),
+        billed_to={"reference": family.reference, "name": family.display_name, "address": family.full_address})
+    child = children_of(family).order_by("pk").first()
+    from enfance.activities.catalogue import CANTEEN_RULE
+    from enfance.activities.models import Activity, Unit
+
+    activity, _ = Activity.objects.get_or_create(name="Restauration scolaire", defaults={
+        "kind": Activity.Kind.CANTEEN, "booking_rule": CANTEEN_RULE, "cancellation_rule": CANTEEN_RULE})
+    unit, _ = Unit.objects.get_or_create(activity=activity, name="Repas")
+    InvoiceLine.objects.create(
+        invoice=invoice, child=child, unit=unit, kind=InvoiceLine.Kind.BOOKED,
+        label=f"{child.first_name} – Restauration scolaire – Repas",
+        days=["2026-11-02", "2026-11-03", "2026-11-04"], quantity=3,
+        unit_price=Decimal("5.10"), amount=Decimal(total), rule="Tranche 2 (QF 620)")
+    return invoice
+
+
+def test_the_invoice_says_its_number_household_lines_balance_and_totals(alice):
+    invoice = make_invoice(alice)
+    body = _folded(text(invoice_pdf.render(invoice)))
+    child = children_of(alice.family).order_by("pk").first()
+    for expected in ("Avis des sommes à payer", "Facture n° TEST2026000042", "Mairie de Tourrettes",
+                     "Régie enfance de Tourrettes", "1 place de la Mairie", "du lundi au vendredi",
+                     alice.family.display_name, alice.family.reference, "novembre 2026", "2 décembre 2026",
+                     f"{child.first_name} – Restauration scolaire – Repas", "novembre 2026 : du 2 au 4",
+                     f"3 × {_e('5.10')}", "Tranche 2 (QF 620)", _e("15.30"),
+                     "pour information, non compris dans le montant à payer", _e("21.00"),
+                     "solde antérieur compris", _e("36.30"), "1 janvier 2027", "par chèque",
+                     "article L1617-5 du code général des collectivités territoriales",
+                     "devant le juge de l'exécution", "titre de recettes exécutoire"):
+        assert expected in body, expected
+
+
+def test_a_credit_note_names_the_invoice_it_corrects(alice):
+    corrected = make_invoice(alice)
+    note = make_invoice(alice, number="TESTAV2026000003", kind=Invoice.Kind.CREDIT_NOTE, corrects=corrected,
+                        total="5.10", previous="36.30")
+    body = _folded(text(invoice_pdf.render(note)))
+    for expected in ("Avoir n° TESTAV2026000003", "la facture n° TEST2026000042 du 2 décembre 2026",
+                     "en votre faveur", _e("31.20"), "Vous n'avez rien à payer"):
+        assert expected in body, expected
+    assert "Comment payer" not in body and "titre de recettes exécutoire" not in body
+
+
+def test_the_legal_mentions_are_the_portal_pages(alice, client):
+    invoice = make_invoice(alice)
+    login_client(client, alice)
+    page = html.unescape(client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode())
+    for item in invoice_pdf.build(invoice)["legal"]["items"]:
+        for paragraph in item["text"][:1] if item["label"] == "Émetteur" else item["text"]:
+            assert paragraph in page, paragraph
+
+
+def test_archived_once_and_never_made_again(alice, monkeypatch):
+    invoice = make_invoice(alice)
+    assert invoice_pdf.archive([invoice.pk]) == 1
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == "invoices/2026/TEST2026000042.pdf"
+    stored = invoice.pdf.open("rb").read()
+    metadata = xmp(stored)
+    assert "<pdfaid:part>2</pdfaid:part>" in metadata and "<pdfaid:conformance>B</pdfaid:conformance>" in metadata
+    # The templates change (or the régie moves): the archived PDF stays byte for byte the same.
+    monkeypatch.setattr(invoice_pdf, "build", lambda invoice: pytest.fail("an archived PDF is made again"))
+    Regie.objects.filter(pk=invoice.regie_id).update(address="Nouvelle adresse")
+    assert invoice_pdf.archive([invoice.pk]) == 0
+    assert invoice_pdf.stored_pdf(invoice).pdf == stored
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == "invoices/2026/TEST2026000042.pdf"
+
+
+def test_a_draft_is_never_archived(alice):
+    invoice = make_invoice(alice)
+    Invoice.objects.filter(pk=invoice.pk).update(state=Invoice.State.DISCARDED, number=None)
+    assert invoice_pdf.archive([invoice.pk]) == 0
+
+
+def test_one_failure_is_logged_and_skipped(alice, monkeypatch, caplog):
+    first = make_invoice(alice)
+    second = make_invoice(alice, number="TEST2026000043")
+    real = invoice_pdf.render
+
+    def failing(invoice):
+        if invoice.pk == first.pk:
+            raise RuntimeError("boom")
+        return real(invoice)
+
+    monkeypatch.setattr(invoice_pdf, "render", failing)
+    assert invoice_pdf.archive([first.pk, second.pk], batch=1) == 1
+    assert "Archiving the PDF of invoice" in caplog.text
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert not first.pdf and second.pdf
+
+
+def test_a_household_downloads_its_own_invoice_only(client, alice, bob):
+    invoice = make_invoice(alice)
+    theirs = make_invoice(bob, number="TEST2026000099")
+    login_client(client, alice)
+    page = client.get(reverse("portal:invoice", args=[invoice.pk])).content.decode()
+    assert reverse("portal:invoice_pdf", args=[invoice.pk]) in page
+    response = client.get(reverse("portal:invoice_pdf", args=[invoice.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["Content-Disposition"] == 'inline; filename="facture-test2026000042.pdf"'
+    assert "TEST2026000042" in text(response.content)
+    invoice.refresh_from_db()
+    assert invoice.pdf  # made and stored on the first request
+    assert response.content == invoice.pdf.open("rb").read()
+    assert client.get(reverse("portal:invoice_pdf", args=[theirs.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert not theirs.pdf
+    Invoice.objects.filter(pk=invoice.pk).update(state=Invoice.State.DISCARDED, number=None)
+    assert client.get(reverse("portal:invoice_pdf", args=[invoice.pk])).status_code == 404
+
+
+def test_staff_download_the_archived_copy_from_the_invoice_page(staff_client, alice):
+    invoice = make_invoice(alice)
+    page = staff_client.get(reverse("backoffice:invoice", args=[invoice.pk])).content.decode()
+    assert reverse("backoffice:invoice_pdf", args=[invoice.pk]) in page
+    response = staff_client.get(reverse("backoffice:invoice_pdf", args=[invoice.pk]))
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert "TEST2026000042" in text(response.content)
+
+
+@pytest.fixture
+def issued_run():
+    whole, _half, _meal = centre(capacity=20)
+    regie = regie_for(whole.activity)
+    tariff(whole, [(500, "3.20"), (1000, "5.10"), (None, "7.00")], outside="9.00")
+    families = []
+    for _ in range(3):
+        family, (child,) = household()
+        Quotient.objects.create(family=family, value=620, valid_from=datetime.date(2026, 9, 1), source="caf")
+        for day in WEDNESDAYS:
+            booked(family, child, whole, day)
+        families.append(family)
+    return run_month(regie), families
+
+
+def test_after_issue_archives_every_issued_invoice(issued_run):
+    run, families = issued_run
+    assert not Invoice.objects.filter(run=run).exclude(pdf="").exists()
+    runs.after_issue(run.pk)
+    invoices = list(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED))
+    assert len(invoices) == 3
+    for invoice in invoices:
+        body = text(invoice.pdf.open("rb").read())
+        assert invoice.number in body and _e("15.30") in _folded(body)
+
+
+def test_the_sweep_archives_what_after_issue_missed(issued_run, monkeypatch):
+    run, _families = issued_run
+    Invoice.objects.filter(run=run).update(notified_at=AFTER_DECEMBER)  # all told, no PDF yet
+    later = InvoiceRun.objects.get(pk=run.pk).issued_at + tasks.STALE + datetime.timedelta(minutes=1)
+    assert tasks.resume_stalled(now=later) == 1  # the immediate backend runs after_issue now
+    assert not Invoice.objects.filter(run=run, pdf="").exists()
+    assert tasks.resume_stalled(now=later) == 0
+
+
+def test_a_credit_on_the_account_is_deducted_from_what_the_pdf_asks_to_pay(alice):
+    invoice = make_invoice(alice, total="15.30", previous="-4.15")
+    body = _folded(text(invoice_pdf.render(invoice)))
+    assert f"Payez {_e('11.15')}" in body and _e("4.15") in body
