@@ -80,6 +80,7 @@ def fingerprint(unit_ids, first_day, last_day):
     too."""
     digest = hashlib.sha256()
     span = (first_day, last_day)
+    billed_families = Booking.objects.filter(unit_id__in=unit_ids, day__range=span).values("family_id")
     sources = [
         Booking.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk").values_list(
             "pk", "state", "late", "needs_acceptance", "accepted_at", "family_id"),
@@ -92,8 +93,10 @@ def fingerprint(unit_ids, first_day, last_day):
             "unbooked_value", "cesu"),
         TariffBracket.objects.filter(tariff__unit_id__in=unit_ids).order_by("pk").values_list(
             "pk", "qf_max", "price", "label"),
-        Quotient.objects.filter(valid_from__lte=last_day).order_by("pk").values_list("pk", "value", "valid_from"),
-        Family.objects.order_by("pk").values_list("pk", "city"),
+        # The households with bookings there only: a household created elsewhere meanwhile changes nothing.
+        Quotient.objects.filter(valid_from__lte=last_day, family_id__in=billed_families).order_by("pk").values_list(
+            "pk", "value", "valid_from"),
+        Family.objects.filter(pk__in=billed_families).order_by("pk").values_list("pk", "city"),
         Activity.objects.filter(units__in=unit_ids).distinct().order_by("pk").values_list(
             "pk", "cancellation_rule", "late_surcharge", "certificate_days", "waiting_days"),
         CalendarPeriod.objects.order_by("pk").values_list("pk", "first_day", "last_day", "activity_id", "kind"),
