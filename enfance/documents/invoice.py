@@ -166,10 +166,10 @@ def render(invoice):
     return renderer.render(TEMPLATE, build(invoice), pdf_a=True)
 
 
-def _store(invoice):
-    """Render and store one invoice's PDF, unless another worker stored one meanwhile (then ours is dropped)."""
+def _store(invoice, pdf):
+    """Store one invoice's PDF, unless another worker stored one meanwhile (then ours is dropped)."""
     field = Invoice._meta.get_field("pdf")
-    name = field.storage.save(storage_name(invoice), ContentFile(render(invoice)))
+    name = field.storage.save(storage_name(invoice), ContentFile(pdf))
     if Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name):
         invoice.pdf.name = name
         return True
@@ -180,16 +180,25 @@ def _store(invoice):
 
 def archive(invoice_ids, *, batch=BATCH):
     """Render and store, once, the PDF of each issued invoice or credit note named that has none: the number
-    stored. One that fails is logged and skipped (the sweep re-runs after_issue, which tries it again)."""
+    stored. One that fails is logged and skipped (the sweep re-runs after_issue, which tries it again).
+
+    A batch's data is read here and its PDFs compiled on the renderer's pool, on every core; each is stored
+    here as soon as it is ready, while the pool compiles the next ones."""
     ids = list(invoice_ids)
     stored = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
         invoices = (Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
                     .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
+        jobs = []
         for invoice in invoices:
             try:
-                stored += _store(invoice)
+                jobs.append((invoice, renderer.submit(TEMPLATE, renderer.sys_inputs(build(invoice)), pdf_a=True)))
+            except Exception:
+                logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+        for invoice, pdf in jobs:
+            try:
+                stored += _store(invoice, pdf.result())
             except Exception:
                 logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
     return stored

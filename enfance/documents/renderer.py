@@ -8,8 +8,10 @@ prints as typed. No `@preview` package: they are downloaded at compile time.
 
 import datetime
 import json
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +33,9 @@ _local = threading.local()  # {template: Compiler} per thread: a compile is not 
 _lock = threading.Lock()
 _fonts = None
 _logo = {}  # {(path, mtime): the image as sys.inputs carries it}
+_pool = None
+# Typst lays out with the GIL released: documents made in bulk (an issue's invoices) compile on every core.
+POOL_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -142,10 +147,24 @@ def sys_inputs(data, images=None):
     return inputs
 
 
-def render(template, data, *, pdf_a=False, images=None):
-    """The PDF of templates/<template>.typ fed with `data`; PDF/A-2b with pdf_a (documents kept for years)."""
+def _compile(template, inputs, pdf_a):
     return compiler(template).compile(
-        sys_inputs=sys_inputs(data, images),
+        sys_inputs=inputs,
         pdf_standards=PDF_A if pdf_a else [],
         timestamp=int(time.time()),  # PDF/A wants a creation date; Typst takes whole seconds
     )
+
+
+def render(template, data, *, pdf_a=False, images=None):
+    """The PDF of templates/<template>.typ fed with `data`; PDF/A-2b with pdf_a (documents kept for years)."""
+    return _compile(template, sys_inputs(data, images), pdf_a)
+
+
+def submit(template, inputs, *, pdf_a=False):
+    """A Future of the PDF of `template` fed with `inputs` (from sys_inputs(), made by the caller: the data is read
+    and translated in the caller's thread, the pool only compiles). The pool's threads keep their compilers."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="typst")
+    return _pool.submit(_compile, template, inputs, pdf_a)

@@ -13,6 +13,7 @@ from enfance.billing import runs, tasks
 from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Quotient, Regie
 from enfance.billing.money import euros
 from enfance.documents import invoice as invoice_pdf
+from enfance.documents import renderer
 from enfance.families.access import children_of
 from tests.activities.test_bookings import centre, household
 from tests.billing.helpers import regie_for, tariff
@@ -122,19 +123,48 @@ def test_a_draft_is_never_archived(alice):
 def test_one_failure_is_logged_and_skipped(alice, monkeypatch, caplog):
     first = make_invoice(alice)
     second = make_invoice(alice, number="TEST2026000043")
-    real = invoice_pdf.render
+    real = invoice_pdf.build
 
     def failing(invoice):
         if invoice.pk == first.pk:
             raise RuntimeError("boom")
         return real(invoice)
 
-    monkeypatch.setattr(invoice_pdf, "render", failing)
+    monkeypatch.setattr(invoice_pdf, "build", failing)
     assert invoice_pdf.archive([first.pk, second.pk], batch=1) == 1
     assert "Archiving the PDF of invoice" in caplog.text
     first.refresh_from_db()
     second.refresh_from_db()
     assert not first.pdf and second.pdf
+
+
+def test_a_compile_failing_on_the_pool_is_logged_and_skipped(alice, monkeypatch, caplog):
+    first = make_invoice(alice)
+    second = make_invoice(alice, number="TEST2026000043")
+    real = renderer._compile
+
+    def failing(template, inputs, pdf_a):
+        if "TEST2026000042" in inputs["data"]:
+            raise RuntimeError("boom")
+        return real(template, inputs, pdf_a)
+
+    monkeypatch.setattr(renderer, "_compile", failing)
+    assert invoice_pdf.archive([first.pk, second.pk]) == 1
+    assert f"Archiving the PDF of invoice {first.pk} failed" in caplog.text
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert not first.pdf and second.pdf
+    assert "TEST2026000043" in text(second.pdf.open("rb").read())
+
+
+def test_a_batch_compiled_on_the_pool_stores_each_invoice_its_own_pdf(alice, bob):
+    invoices = [make_invoice(alice if n % 2 else bob, number=f"TEST2026{n:06d}") for n in range(1, 9)]
+    assert invoice_pdf.archive([invoice.pk for invoice in invoices], batch=5) == 8
+    for invoice in invoices:
+        invoice.refresh_from_db()
+        body = text(invoice.pdf.open("rb").read())
+        assert invoice.number in body
+        assert invoice.billed_to["name"] in body
 
 
 def test_a_household_downloads_its_own_invoice_only(client, alice, bob):
