@@ -18,6 +18,7 @@ from enfance.activities.models import Activity
 from enfance.billing import admin_services
 from enfance.billing.models import CODE, Quotient, Regie, RegieActivity, Tariff
 from enfance.billing.money import ZERO
+from enfance.billing.words import long_date
 from enfance.core.forms import DATE_INPUT_FORMATS, DATE_WIDGET, choices_once
 
 MAX_BRACKETS = 20
@@ -158,6 +159,7 @@ class TariffForm(forms.ModelForm):
     def __init__(self, data=None, *, instance, unit):
         super().__init__(data, instance=instance)
         self.unit = unit
+        self.overlaps = []  # the unit's tariffs these dates overlap: the page links to them
         self.instance.unit = unit
         for name in ("late_kind", "unbooked_kind"):
             self.fields[name].required = False
@@ -173,7 +175,8 @@ class TariffForm(forms.ModelForm):
         elif first and "valid_from" not in self.errors:
             others = admin_services.overlapping(self.unit, first, last, exclude=self.instance)
             if others:
-                self.add_error("valid_from", admin_services.overlap_message(others))
+                self.overlaps = others
+                self.add_error("valid_from", admin_services.overlap_message(others, first, last))
         for kind_name, value_name in (("late_kind", "late_value"), ("unbooked_kind", "unbooked_value")):
             if value_name in self.errors:
                 continue
@@ -306,11 +309,19 @@ class RunForm(forms.Form):
     first_day = date_field(_("Premier jour facturé"))
     last_day = date_field(_("Dernier jour facturé"), help_text=_("Trois mois au plus."))
 
-    def __init__(self, data=None, *, regie=None):
-        first, last = previous_month()
+    def __init__(self, data=None, *, regie=None, today=None):
+        """The period proposed: the first month `regie` has not issued yet (admin_services.proposed_period)."""
+        first, last = admin_services.proposed_period(regie, today) if regie is not None else previous_month(today)
         super().__init__(data, initial={"first_day": first, "last_day": last, "regie": regie})
+        regies = list(Regie.objects.order_by("name"))
         self.fields["regie"].queryset = Regie.objects.order_by("name")
         choices_once(self.fields["regie"])
+        issued = admin_services.last_issued_days(regies)
+        if issued:
+            self.fields["regie"].help_text = _("Déjà facturé : %(list)s.") % {"list": " ; ".join(
+                _("%(regie)s jusqu'au %(day)s") % {"regie": r.name, "day": long_date(issued[r.pk])}
+                if r.pk in issued else _("%(regie)s : aucune facturation émise") % {"regie": r.name}
+                for r in regies)}
 
     def clean(self):
         data = super().clean()

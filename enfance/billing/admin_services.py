@@ -22,8 +22,9 @@ from enfance.core import audit
 from enfance.core.models import AuditEntry
 
 from . import quotients, runs, tasks
-from .models import Invoice, InvoiceRun, Quotient, Regie, RegieActivity, Tariff, TariffBracket
+from .models import Invoice, InvoiceCounter, InvoiceRun, Quotient, Regie, RegieActivity, Tariff, TariffBracket
 from .money import ZERO, euros, money
+from .words import long_date, period_phrase
 
 State = InvoiceRun.State
 OPEN = (State.PREVIEWING, State.PREVIEWED, State.ISSUING)
@@ -36,6 +37,10 @@ class AdminError(Exception):
     def __init__(self, message, field=""):
         super().__init__(message)
         self.message, self.field = message, field
+
+
+class AlreadyDone(runs.RunError):
+    """What was asked is already done or under way (a second click, another agent): said, not an error."""
 
 
 # --- régies ------------------------------------------------------------------------------------------
@@ -140,9 +145,29 @@ def span_text(tariff):
                                              "until": tariff.valid_until.strftime("%d/%m/%Y")}
 
 
-def overlap_message(others):
-    return _("Ces dates chevauchent un autre tarif de cette prestation (%(spans)s).") % {
-        "spans": ", ".join(span_text(t) for t in others)}
+def _tariff_span(tariff):
+    if tariff.valid_until is None:
+        return _("le tarif en vigueur depuis le %(from)s, sans dernier jour") % {"from": long_date(tariff.valid_from)}
+    return _("le tarif du %(from)s au %(until)s") % {"from": long_date(tariff.valid_from),
+                                                    "until": long_date(tariff.valid_until)}
+
+
+def overlap_message(others, valid_from=None, valid_until=None):
+    """Which tariff of the unit already covers these days, and what to do: end it first (a "dernier jour"
+    the day before the new one starts), or choose other dates."""
+    parts = []
+    for other in others:
+        span = _tariff_span(other)
+        if valid_from is not None and other.valid_from < valid_from:
+            eve = long_date(valid_from - datetime.timedelta(days=1))
+            parts.append(_("Ces jours sont déjà couverts par %(span)s. Terminez-le d'abord : ouvrez ce tarif et "
+                           "indiquez son dernier jour (le %(eve)s au plus tard), puis enregistrez celui-ci.")
+                         % {"span": span, "eve": eve})
+        else:
+            parts.append(_("Ces dates recouvrent %(span)s. Donnez à ce tarif-ci un dernier jour avant le %(from)s, "
+                           "ou modifiez les dates de l'autre tarif d'abord.")
+                         % {"span": span, "from": long_date(other.valid_from)})
+    return " ".join(parts)
 
 
 def _surcharge_text(kind, value):
@@ -196,7 +221,7 @@ def save_tariff(tariff, values, brackets, *, actor):
         tariff.unit = unit
         others = overlapping(unit, tariff.valid_from, tariff.valid_until, exclude=tariff)
         if others:
-            raise AdminError(overlap_message(others), "valid_from")
+            raise AdminError(overlap_message(others, tariff.valid_from, tariff.valid_until), "valid_from")
         tariff.save()
         TariffBracket.objects.filter(tariff=tariff).delete()
         made = TariffBracket.objects.bulk_create([TariffBracket(tariff=tariff, label=label, qf_max=qf_max, price=price)
@@ -279,29 +304,139 @@ def start_run(regie, first_day, last_day, *, actor):
     return run
 
 
+ISSUE_REQUESTED = gettext_lazy("Émission demandée.")
+
+
+def _issue_pending(run):
+    """Whether an issue of this previewed run was asked for and the worker has not answered yet (no refusal
+    since): a second request would only enqueue it again. A request older than the sweep's delay counts no
+    more (its task lost), so that the issue can always be asked again."""
+    if run.error:
+        return False  # refused since: asking again is the way out
+    since = timezone.now() - tasks.STALE
+    return AuditEntry.objects.filter(object_type=run._meta.model_name, object_id=str(run.pk),
+                                     note=str(ISSUE_REQUESTED), at__gte=since).exists()
+
+
 def request_issue(run_id, *, actor):
-    """Ask for the issue of a previewed run (the worker checks that nothing changed since the preview)."""
+    """Ask for the issue of a previewed run (the worker checks that nothing changed since the preview).
+    AlreadyDone when it is issued, under way or already asked for (a double click): nothing is enqueued twice."""
     with transaction.atomic():
         run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        if run.state == State.ISSUED:
+            raise AlreadyDone(_("Cette facturation est déjà émise."))
+        if run.state == State.ISSUING:
+            raise AlreadyDone(_("L'émission de cette facturation est déjà en cours."))
         if run.state != State.PREVIEWED:
             raise runs.RunError(_("Cette facturation n'est pas prête à être émise (%(state)s).")
                                 % {"state": run.get_state_display().lower()})
+        if _issue_pending(run):
+            raise AlreadyDone(_("L'émission de cette facturation est déjà demandée : elle commence dans un instant."))
         if run.error:
             run.error = ""
             run.save(update_fields=["error"])
         audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=run, object_repr=_run_repr(run, run.regie),
-                     note=_("Émission demandée."))
+                     note=str(ISSUE_REQUESTED))
         _enqueue(tasks.issue_run, run.pk)
     return run
 
 
+DISCARDABLE = (State.PREVIEWING, State.PREVIEWED, State.FAILED)
+
+
 def discard_run(run_id, *, actor):
+    """Abandon a run (runs.discard); AlreadyDone when it is already abandoned (a double click)."""
     with transaction.atomic():
+        # Locked here first, so that of two clicks at once the second finds it abandoned and says so.
+        state = InvoiceRun.objects.select_for_update().values_list("state", flat=True).get(pk=run_id)
+        if state == State.DISCARDED:
+            raise AlreadyDone(_("Cette facturation est déjà abandonnée."))
         run = runs.discard(run_id)
         regie = Regie.objects.get(pk=run.regie_id)
         audit.record(actor=actor, action=AuditEntry.Action.UPDATE, obj=run, object_repr=_run_repr(run, regie),
                      note=_("Facturation abandonnée."))
     return run
+
+
+def next_number(regie, kind=Invoice.Kind.INVOICE, today=None):
+    """The number the régie's next invoice (or credit note) of this year would take: for the confirmation only,
+    the issue takes its numbers from the locked counter."""
+    year = (today or timezone.localdate()).year
+    last = (InvoiceCounter.objects.filter(regie=regie, kind=kind, year=year).values_list("last_number", flat=True)
+            .first() or 0)
+    return runs.number(regie, kind, year, last + 1)
+
+
+def confirmation(run, today=None):
+    """What the issue of a previewed run will do, for its confirmation page: the totals of its drafts (those the
+    issue promotes), the first numbers, the issue and due dates, the anomalies left."""
+    today = today or timezone.localdate()
+    totals = run_totals(run)
+    anomalies = run.anomalies if isinstance(run.anomalies, list) else []
+    return {
+        "totals": totals, "anomaly_count": len(anomalies), "period": period_phrase(run.first_day, run.last_day),
+        "first_invoice": next_number(run.regie, Invoice.Kind.INVOICE, today) if totals["invoices"] else "",
+        "first_credit_note": next_number(run.regie, Invoice.Kind.CREDIT_NOTE, today) if totals["credit_notes"] else "",
+        "issued_on": long_date(today),
+        "due_on": long_date(today + datetime.timedelta(days=run.regie.payment_days)),
+        "future_days": future_days_warning(run.first_day, run.last_day, today),
+    }
+
+
+# --- a new run's period -------------------------------------------------------------------------------------
+
+def last_issued_day(regie):
+    """The last day billed by an issued run of the régie, or None."""
+    return regie.runs.filter(state=State.ISSUED).aggregate(last=models.Max("last_day"))["last"]
+
+
+def last_issued_days(regies):
+    """{régie id: the last day its issued runs billed} for the régies that issued, in one query."""
+    rows = (InvoiceRun.objects.filter(regie__in=regies, state=State.ISSUED).values("regie_id")
+            .annotate(last=models.Max("last_day")).order_by())
+    return {row["regie_id"]: row["last"] for row in rows}
+
+
+def month_end(day):
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def proposed_period(regie, today=None):
+    """The period a new run of the régie should bill: the first month not yet issued, from the day after its
+    last issued run to the end of that month; the previous month when it never issued."""
+    today = today or timezone.localdate()
+    last = last_issued_day(regie) if regie is not None else None
+    if last is None:
+        end = today.replace(day=1) - datetime.timedelta(days=1)
+        return end.replace(day=1), end
+    first = last + datetime.timedelta(days=1)
+    return first, month_end(first)
+
+
+def future_days_warning(first, last, today=None):
+    """Words saying that the period has days still to come, or ""."""
+    today = today or timezone.localdate()
+    if last < today:
+        return ""
+    start = max(first, today)
+    return _("La période comprend des jours qui ne sont pas encore passés (%(span)s) : leurs réservations, "
+             "absences et pointages peuvent encore changer. Ils sont facturés d'après ce qui est connu "
+             "aujourd'hui ; ce qui changera ensuite sera facturé ou remboursé par un avoir à la facturation "
+             "suivante. D'ordinaire, on facture un mois une fois terminé.") % {"span": period_phrase(start, last)}
+
+
+def already_issued_warning(regie, first, last):
+    """Words saying that some of these days were already issued for the régie, or "" (nothing is billed twice:
+    only what changed since is billed or credited)."""
+    if regie is None:
+        return ""
+    issued = regie.runs.filter(state=State.ISSUED, first_day__lte=last, last_day__gte=first) \
+        .order_by("first_day").values_list("first_day", "last_day")
+    spans = [period_phrase(a, b) for a, b in issued]
+    if not spans:
+        return ""
+    return _("Une facturation émise couvre déjà une partie de ces jours (%(spans)s) : rien n'y sera facturé deux "
+             "fois, seuls les changements depuis seront facturés ou crédités.") % {"spans": ", ".join(spans)}
 
 
 def preview_again(run_id, *, actor):
@@ -341,10 +476,12 @@ def progress_of(run):
             "error": run.error if run.state == State.PREVIEWED else ""}
 
 
-def run_totals(run):
+def run_totals(run, reference=""):
     """{invoices, credit_notes, invoiced, credited, net} of the run's invoices (its drafts, or what it
-    issued), in one query."""
+    issued; those of the households whose reference contains `reference` when given), in one query."""
     kept = run.invoices.exclude(state=Invoice.State.DISCARDED) if run.state != State.DISCARDED else run.invoices
+    if reference:
+        kept = kept.filter(family__reference__icontains=reference)
     row = kept.aggregate(
         invoices=Count("pk", filter=Q(kind=Invoice.Kind.INVOICE)),
         credit_notes=Count("pk", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)),
@@ -358,6 +495,7 @@ def run_totals(run):
 ANOMALY_KINDS = {
     "no_tariff": gettext_lazy("Jours sans tarif (non facturés)"),
     "no_qf": gettext_lazy("Foyers sans quotient familial (tranche la plus haute)"),
+    "residency": gettext_lazy("Adresses à vérifier (tarif hors commune appliqué)"),
     "absence_pending": gettext_lazy("Absences en attente d'un justificatif (non facturées pour l'instant)"),
     "absent_unjustified": gettext_lazy("Absents sans absence signalée (facturés)"),
     "unbooked": gettext_lazy("Présents sans réservation"),

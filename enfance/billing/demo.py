@@ -19,7 +19,7 @@ from enfance.activities.models import Absence, Activity, Attendance, Booking, Pl
 from enfance.families.models import CafInfo, Guardian, TaxInfo
 
 from . import payments, quotients, runs
-from .models import Invoice, Quotient, Regie, RegieActivity, Tariff, TariffBracket
+from .models import Invoice, InvoiceRun, Payment, Quotient, Regie, RegieActivity, Tariff, TariffBracket
 
 SEED = 1789
 # (QF up to, price) per kind of activity: the municipal council's deliberation of June 2026.
@@ -76,13 +76,16 @@ def populate(*, staff, today=None):
 
 def _quotients(school_year):
     """The QF from the CAF data, else from the tax notice; a few households without one (the highest bracket)."""
-    rows = {family_id: value for family_id, value in CafInfo.objects.filter(quotient__isnull=False)
-            .values_list("family_id", "quotient")}
+    rows = {family_id: (value, Quotient.Source.CAF) for family_id, value in
+            CafInfo.objects.filter(quotient__isnull=False).values_list("family_id", "quotient")}
     for tax in TaxInfo.objects.exclude(family_id__in=rows):
         if tax.tax_shares:
-            rows[tax.family_id] = quotients.from_tax(tax.reference_income, tax.tax_shares)
-    Quotient.objects.bulk_create([Quotient(family_id=family_id, value=value, valid_from=school_year,
-                                           source=Quotient.Source.CAF) for family_id, value in rows.items()])
+            rows[tax.family_id] = (quotients.from_tax(tax.reference_income, tax.tax_shares), Quotient.Source.TAX)
+    made = Quotient.objects.bulk_create([Quotient(family_id=family_id, value=value, valid_from=school_year,
+                                                  source=source) for family_id, (value, source) in rows.items()])
+    # Recorded by the desk before the school year began, not on the day the demo was seeded.
+    Quotient.objects.filter(pk__in=[q.pk for q in made]).update(
+        created_at=_at(school_year - datetime.timedelta(days=10), 9))
 
 
 def _past_bookings(first, last, today, staff):
@@ -126,9 +129,15 @@ def _past_bookings(first, last, today, staff):
 
 
 def _run(regie, first, last, staff, now):
+    """A run as staff make it on the day: started and previewed a little before its issue at `now`, so that the
+    run, its invoices and their dates read in the order they happened (never started today, issued last month)."""
     run = runs.start(regie, first, last, user=staff)
-    runs.preview(run.pk, now=now)
-    return runs.issue(run.pk, now=now)
+    started = now - datetime.timedelta(minutes=40)
+    runs.preview(run.pk, now=started)
+    issued = runs.issue(run.pk, now=now)
+    InvoiceRun.objects.filter(pk=run.pk).update(created_at=started, heartbeat_at=now)
+    Invoice.objects.filter(run=run).update(created_at=started)
+    return issued
 
 
 def _billed_absence(first, last):
@@ -162,5 +171,7 @@ def _pay(regie, rng, staff, received_on):
         if kind == "cesu":
             kind = "cheque"  # CESU would leave the meals unpaid: the demo keeps its story simple
         reference = f"{rng.randrange(1000000, 9999999)}" if kind == "cheque" else ""
-        payments.record(regie=regie, family=invoice.family, means=kind, amount=amount, received_on=received_on,
-                        reference=reference, user=staff)
+        payment = payments.record(regie=regie, family=invoice.family, means=kind, amount=amount,
+                                  received_on=received_on, reference=reference, user=staff)
+        # Recorded at the desk on the day it was received.
+        Payment.objects.filter(pk=payment.pk).update(recorded_at=_at(received_on, 10, index % 60))

@@ -34,3 +34,55 @@ def remaining(invoices):
     for row in Allocation.objects.filter(invoice_id__in=ids).values("invoice_id").annotate(paid=Sum("amount")):
         left[row["invoice_id"]] -= row["paid"]
     return {pk: max(money(value), ZERO) for pk, value in left.items()}
+
+
+# --- how a payment's money moved between invoices -------------------------------------------------------------
+
+PAID, RELEASED, CARRIED = "paid", "released", "carried"
+
+
+def moves(rows):
+    """What each allocation of some payments (never of a reversal) is, from their allocations read in order of
+    creation (`rows`: (allocation id, payment id, invoice id, amount), by id):
+
+    - PAID: the payment settling the invoice;
+    - RELEASED (negative): given back by a credit note on an invoice already paid (payments.release_overpaid);
+    - CARRIED: that released credit given to another invoice (payments.allocate_credit).
+
+    Returns (kind by allocation id, {carried allocation id: [invoice ids it came from]},
+    {released allocation id: [(invoice id, amount) it went to]})."""
+    kinds, sources, destinations = {}, {}, {}
+    pools = {}  # payment id: [[released allocation id, invoice id, amount not yet carried]]
+    for pk, payment_id, invoice_id, amount in rows:
+        pool = pools.setdefault(payment_id, [])
+        if amount < 0:
+            kinds[pk] = RELEASED
+            destinations[pk] = []
+            pool.append([pk, invoice_id, -amount])
+            continue
+        if not pool:
+            kinds[pk] = PAID
+            continue
+        kinds[pk], sources[pk], left = CARRIED, [], amount
+        while pool and left > 0:
+            entry = pool[0]
+            share = min(entry[2], left)
+            if entry[1] not in sources[pk]:
+                sources[pk].append(entry[1])
+            destinations[entry[0]].append((invoice_id, money(share)))
+            entry[2] -= share
+            left -= share
+            if entry[2] <= 0:
+                pool.pop(0)
+    return kinds, sources, destinations
+
+
+def allocation_rows(payment_ids=None, *, regie=None, family=None):
+    """The allocations of these payments (or of every payment of the household with the régie), reversals
+    excepted, as moves() reads them: one query."""
+    rows = Allocation.objects.filter(payment__reverses__isnull=True)
+    if payment_ids is not None:
+        rows = rows.filter(payment_id__in=payment_ids)
+    else:
+        rows = rows.filter(payment__regie=regie, payment__family=family)
+    return list(rows.order_by("pk").values_list("pk", "payment_id", "invoice_id", "amount"))

@@ -3,16 +3,19 @@
 import logging
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from enfance.accounts.models import User
+from enfance.core.templatetags.enfance import day_month
 from enfance.messaging import notifications
 
 from .models import Invoice
 from .money import euros
+from .portal_queries import period_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +29,8 @@ def tell_issued(run_id):
     The number told."""
     told = 0
     for invoice in (Invoice.objects.filter(run_id=run_id, state=Invoice.State.ISSUED, notified_at__isnull=True)
-                    .select_related("regie", "family", "corrects").prefetch_related("family__logins")):
+                    .select_related("regie", "family", "corrects")
+                    .prefetch_related(Prefetch("family__logins", queryset=User.objects.select_related("guardian")))):
         try:
             with transaction.atomic():
                 # Claimed in the savepoint that queues the e-mail: told once, even if the task runs twice.
@@ -35,9 +39,8 @@ def tell_issued(run_id):
                 notifications.notify("invoice_issued", family=invoice.family, context={
                     "invoice": invoice, "amount": euros(invoice.total),
                     "invoice_path": reverse("portal:invoice", args=[invoice.pk]),
-                    "period": _("la période du %(first)s au %(last)s") % {
-                        "first": date_format(invoice.first_day, "j F Y"), "last": date_format(invoice.last_day, "j F Y")},
-                    "due": date_format(invoice.due_on, "j F Y") if invoice.due_on else "",
+                    "period": period_phrase(invoice.first_day, invoice.last_day),
+                    "due": day_month(invoice.due_on, "Y") if invoice.due_on else "",
                     "previous": euros(invoice.previous_balance) if invoice.previous_balance > 0 else "",
                 }, reference=_("Facture %(number)s") % {"number": invoice.number})
             told += 1

@@ -18,10 +18,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from . import ledger, payments, staff_queries
-from .models import Allocation, Invoice, Payment, Regie
-from .money import ZERO, money
+from enfance.core.templatetags.enfance import day_month
+
+from . import billing_identity, ledger, payments, staff_queries, words
+from .models import Allocation, Invoice, Payment, Quotient, Regie
+from .money import ZERO, euros, money
 
 CREDIT_NOTE = "credit_note"  # the state key of a credit note in the lists (it is neither paid nor to pay)
 
@@ -46,7 +49,23 @@ def _state(invoice, left, today):
     invoice.state_key = payments.state(invoice, invoice.left)
     invoice.state_label = payments.STATE_LABELS[invoice.state_key]
     invoice.overdue = invoice.left > 0 and invoice.due_on is not None and invoice.due_on < today
+    invoice.due_text = due_text(invoice)
     return invoice
+
+
+def due_text(invoice):
+    """The due date in words, as its state has it: "à payer avant le 24 novembre 2026" while it may still be paid
+    on time, "échue depuis le 24 novembre 2026" once past with something left, "payée" once settled (never
+    "payez avant" a date gone by). Needs `left` and `overdue` (see _state)."""
+    if invoice.is_credit_note:
+        return ""
+    if invoice.left <= 0:
+        return str(payments.STATE_LABELS["paid"])
+    if invoice.due_on is None:
+        return ""
+    if invoice.overdue:
+        return _("échue depuis le %(date)s") % {"date": day_month(invoice.due_on, "Y")}
+    return _("à payer avant le %(date)s") % {"date": day_month(invoice.due_on, "Y")}
 
 
 # --- the list -------------------------------------------------------------------------------------------------
@@ -123,15 +142,143 @@ def invoice_detail(invoice, today=None):
     for line in lines:
         line.day_groups = days_text(line.days)
     detail = Detail(invoice, lines)
+    invoice.billed = billing_identity.billed(invoice.billed_to)
     if invoice.is_credit_note:
         _state(invoice, None, today)
         return detail
     detail.credit_notes = list(Invoice.objects.filter(corrects=invoice, state=Invoice.State.ISSUED)
                                .order_by("issued_at", "pk"))
-    detail.allocations = list(Allocation.objects.filter(invoice=invoice).select_related("payment")
+    detail.allocations = list(Allocation.objects.filter(invoice=invoice).select_related("payment__reverses")
                               .order_by("payment__received_on", "payment_id", "pk"))
+    _explain_allocations(invoice, detail.allocations)
     _state(invoice, ledger.remaining([invoice])[invoice.pk], today)
     return detail
+
+
+def _explain_allocations(invoice, allocations):
+    """Sets on each allocation of the invoice what it is in the family's words: `title`, `day`, `means` and
+    `carried` (a credit note's credit moved here from another invoice, or moved from here to another). One query
+    for the history of the payments (none without allocations), one more only when a credit was moved."""
+    if not allocations:
+        return
+    payment_ids = {a.payment_id for a in allocations if a.payment.reverses_id is None}
+    kinds, sources, destinations = ledger.moves(ledger.allocation_rows(payment_ids)) if payment_ids else ({}, {}, {})
+    moved = {pk for pk in kinds if kinds[pk] != ledger.PAID and any(a.pk == pk for a in allocations)}
+    invoice_ids = ({i for pk in moved for i in sources.get(pk, ())}
+                   | {i for pk in moved for i, _amount in destinations.get(pk, ())})
+    numbers, notes = {}, {}
+    if moved:
+        # The invoices the credit came from or went to, and the credit notes on the invoices it left.
+        left_from = {i for pk in moved for i in sources.get(pk, ())} | {invoice.pk}
+        for row in (Invoice.objects.filter(Q(pk__in=invoice_ids) | Q(corrects_id__in=left_from,
+                                                                     kind=Invoice.Kind.CREDIT_NOTE,
+                                                                     state=Invoice.State.ISSUED))
+                    .order_by("issued_at", "pk").values("pk", "number", "kind", "corrects_id")):
+            numbers[row["pk"]] = row["number"]
+            if row["kind"] == Invoice.Kind.CREDIT_NOTE:
+                notes.setdefault(row["corrects_id"], []).append(row["number"])
+    for allocation in allocations:
+        payment = allocation.payment
+        allocation.carried = False
+        if payment.reverses_id is not None:
+            allocation.title = _("Paiement annulé")
+            allocation.day = cancelled_on(payment)
+            allocation.means = payment_words(payment.reverses)
+            continue
+        allocation.day, allocation.means = payment.received_on, payment_words(payment)
+        kind = kinds.get(allocation.pk, ledger.PAID)
+        if kind == ledger.CARRIED:
+            allocation.carried = True
+            allocation.title = "; ".join(
+                _credit_note_words(notes.get(source, []), numbers.get(source, ""), _("reporté sur cette facture"))
+                for source in sources[allocation.pk])
+        elif kind == ledger.RELEASED:
+            allocation.carried = True
+            to = [numbers.get(i, "") for i, _amount in destinations[allocation.pk]]
+            where = (ngettext("reporté sur la facture n° %(numbers)s", "reporté sur les factures n° %(numbers)s",
+                              len(to)) % {"numbers": _join(to)}) if to else _("gardé en crédit sur votre compte")
+            allocation.title = _credit_note_words(notes.get(invoice.pk, []), invoice.number, where, on_this=True)
+        else:
+            allocation.title = _("Règlement")
+
+
+def _credit_note_words(numbers, invoice_number, where, *, on_this=False):
+    """"Avoir n° TOURAV2026000001 sur la facture n° TOUR2026000001, reporté sur cette facture"."""
+    if on_this:
+        text = (ngettext("Avoir n° %(notes)s sur cette facture déjà payée", "Avoirs n° %(notes)s sur cette facture "
+                         "déjà payée", len(numbers)) % {"notes": _join(numbers)}) if numbers else \
+            _("Trop-perçu sur cette facture")
+    else:
+        text = (ngettext("Avoir n° %(notes)s sur la facture n° %(invoice)s", "Avoirs n° %(notes)s sur la facture n° "
+                         "%(invoice)s", len(numbers)) % {"notes": _join(numbers), "invoice": invoice_number}
+                if numbers else _("Trop-perçu sur la facture n° %(invoice)s") % {"invoice": invoice_number})
+    return f"{text}, {where}"
+
+
+MEANS_WORDS = {
+    Payment.Means.CHEQUE: gettext_lazy("par chèque"), Payment.Means.CASH: gettext_lazy("en espèces"),
+    Payment.Means.CESU: gettext_lazy("en CESU"), Payment.Means.TRANSFER: gettext_lazy("par virement"),
+    Payment.Means.CARD: gettext_lazy("par carte bancaire"), Payment.Means.DIRECT_DEBIT: gettext_lazy("par prélèvement"),
+}
+
+
+def payment_words(payment):
+    """"par chèque n° 1234567 du 9 novembre 2026", "en espèces du 1er décembre 2026"."""
+    means = str(MEANS_WORDS.get(payment.means, payment.get_means_display()))
+    if payment.reference and payment.means == Payment.Means.CHEQUE:
+        means = _("%(means)s n° %(reference)s") % {"means": means, "reference": payment.reference}
+    elif payment.reference:
+        means = f"{means} ({payment.reference})"
+    return _("%(means)s du %(date)s") % {"means": means, "date": day_month(payment.received_on, "Y")}
+
+
+def cancelled_on(reversal):
+    """The day staff cancelled a payment: its reversal's record (its own date is the payment's)."""
+    return timezone.localdate(reversal.recorded_at) if reversal.recorded_at else reversal.received_on
+
+
+# --- the quotient familial -----------------------------------------------------------------------------------
+
+QUOTIENT_SOURCES = {
+    Quotient.Source.CAF: gettext_lazy("d'après votre attestation CAF"),
+    Quotient.Source.TAX: gettext_lazy("calculé d'après votre avis d'imposition (revenu fiscal de référence ÷ 12 ÷ "
+                                      "nombre de parts)"),
+    Quotient.Source.STAFF: gettext_lazy("fixé par la mairie"),
+}
+
+
+@dataclass
+class QuotientToday:
+    """The household's quotient familial as its pages show it, the same everywhere: the one valid today (the one
+    that prices today's bookings), its source and since when; and the next one already recorded, if any."""
+
+    current: Quotient = None
+    upcoming: Quotient = None
+
+    @staticmethod
+    def source_words(quotient):
+        return QUOTIENT_SOURCES.get(quotient.source, quotient.get_source_display()) if quotient else ""
+
+    @property
+    def source(self):
+        return self.source_words(self.current)
+
+    @property
+    def upcoming_source(self):
+        return self.source_words(self.upcoming)
+
+
+def quotient_today(family, today=None):
+    """The QuotientToday of the household, from the billing's QF history (quotients.History's rows, not the CAF
+    form's figure, which may not apply yet or not at all under the commune's rule): one query."""
+    today = today or timezone.localdate()
+    found = QuotientToday()
+    for quotient in Quotient.objects.filter(family=family).order_by("valid_from", "pk"):
+        if quotient.valid_from <= today:
+            found.current = quotient
+        elif found.upcoming is None:
+            found.upcoming = quotient
+    return found
 
 
 # --- the statement --------------------------------------------------------------------------------------------
@@ -145,14 +292,75 @@ def regies_of(family):
 
 def statement(regie, family):
     """The household's invoices, credit notes, payments and reversals with the régie, oldest first, each with the
-    running balance after it: two queries (staff_queries.statement, the desk's own)."""
-    return staff_queries.statement(regie, family)
+    running balance after it (staff_queries.statement, the desk's own: two queries) and what it is in words
+    (`title`, `detail` and `label`, their plain text for the PDF): one query more, the payments' allocations."""
+    lines = staff_queries.statement(regie, family)
+    explain(lines, ledger.allocation_rows(regie=regie, family=family) if lines else [])
+    return lines
+
+
+def explain(lines, allocation_rows):
+    """Names each statement line for what it is, so that the running balance reads line by line:
+    "Facture n° … (octobre 2026)", "Règlement par chèque n° … du 9 novembre 2026, pour la facture n° …",
+    "Avoir n° … sur la facture n° … : la facture étant déjà payée, il est reporté sur la facture n° …",
+    "Paiement annulé le …". Never staff's internal reason for a cancellation. No query."""
+    numbers = {line.obj.pk: line.obj.number for line in lines if line.kind in ("invoice", "credit_note")}
+    reversals = {line.obj.reverses_id: line.obj for line in lines if line.kind == "reversal"}
+    kinds, _sources, destinations = ledger.moves(allocation_rows)
+    paid, released = {}, {}  # payment id: [invoice ids]; invoice id: [(invoice id, amount) its credit went to]
+    for pk, payment_id, invoice_id, _amount in allocation_rows:
+        if kinds[pk] == ledger.PAID and invoice_id not in paid.setdefault(payment_id, []):
+            paid[payment_id].append(invoice_id)
+        elif kinds[pk] == ledger.RELEASED:
+            released.setdefault(invoice_id, []).extend(destinations[pk])
+    for line in lines:
+        obj, line.detail = line.obj, ""
+        if line.kind == "invoice":
+            line.title = _("Facture n° %(number)s") % {"number": obj.number}
+            line.detail = period_text(obj.first_day, obj.last_day)
+        elif line.kind == "credit_note":
+            line.title = _("Avoir n° %(number)s") % {"number": obj.number}
+            line.detail = _credit_note_detail(obj, released, numbers)
+        elif line.kind == "payment":
+            line.title = _("Règlement %(payment)s") % {"payment": payment_words(obj)}
+            settled = [numbers[i] for i in paid.get(obj.pk, ()) if i in numbers]
+            parts = [ngettext("pour la facture n° %(numbers)s", "pour les factures n° %(numbers)s", len(settled))
+                     % {"numbers": _join(settled)}] if settled else []
+            if obj.pk in reversals:
+                parts.append(_("annulé le %(date)s") % {"date": day_month(cancelled_on(reversals[obj.pk]), "Y")})
+            line.detail = ", ".join(parts)
+        else:
+            line.title = _("Paiement annulé le %(date)s") % {"date": day_month(cancelled_on(obj), "Y")}
+            line.detail = _("règlement %(payment)s") % {"payment": payment_words(obj.reverses)}
+        line.label = f"{line.title} ({line.detail})" if line.detail else line.title
+    return lines
+
+
+def _credit_note_detail(note, released, numbers):
+    """"sur la facture n° A" and, when A was already paid, where its credit went: "déjà payée : reporté sur la
+    facture n° B" (or "gardé en crédit sur votre compte" until an invoice takes it)."""
+    if note.corrects_id is None:
+        return ""
+    number = note.corrects.number
+    text = _("sur la facture n° %(number)s") % {"number": number}
+    moved = released.get(note.corrects_id)
+    if moved is None:
+        return text
+    to = list(dict.fromkeys(numbers.get(i, "") for i, _amount in moved))
+    if not to:
+        return _("%(text)s, déjà payée : gardé en crédit sur votre compte") % {"text": text}
+    amount = money(sum((a for _i, a in moved), ZERO))
+    where = ngettext("reporté sur la facture n° %(numbers)s", "reporté sur les factures n° %(numbers)s",
+                     len(to)) % {"numbers": _join(to)}
+    if amount != note.total:
+        where = _("%(amount)s %(where)s") % {"amount": euros(amount), "where": where}
+    return _("%(text)s, déjà payée : %(where)s") % {"text": text, "where": where}
 
 
 # --- words ----------------------------------------------------------------------------------------------------
 
 def _day_number(day):
-    return _("1er") if day.day == 1 else str(day.day)
+    return words.day_number(day)
 
 
 def _join(items):
@@ -196,17 +404,30 @@ def days_text(iso_days):
 
 def _long_date(day, *, year=True):
     """"1er décembre 2026", "9 décembre" (year=False)."""
-    text = f"{_day_number(day)} {date_format(day, 'F')}"
-    return f"{text} {day.year}" if year else text
+    return day_month(day, "Y" if year else "")
+
+
+def _whole_month(first, last):
+    following = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return first.day == 1 and (first.year, first.month) == (last.year, last.month) \
+        and last == following - datetime.timedelta(days=1)
+
+
+def period_phrase(first, last):
+    """The period inside a sentence ("votre facture pour …"): "décembre 2026", "la période du 3 au 21 novembre
+    2026"."""
+    if first is None or last is None:
+        return ""
+    if _whole_month(first, last):
+        return period_text(first, last)
+    return _("la période %(period)s") % {"period": period_text(first, last)}
 
 
 def period_text(first, last):
     """An invoice's period: "décembre 2026" for a whole month, else "du 3 au 21 novembre 2026"."""
     if first is None or last is None:
         return ""
-    following = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    if first.day == 1 and (first.year, first.month) == (last.year, last.month) \
-            and last == following - datetime.timedelta(days=1):
+    if _whole_month(first, last):
         return date_format(first, "F Y")
     if first.year != last.year:
         start = _long_date(first)

@@ -7,13 +7,15 @@ without booking, the tariffs and the QF history. The result is compared with wha
 """
 
 import datetime
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from enfance.activities.absences import billing_loaded
 from enfance.activities.models import Absence, Attendance, Booking, Unit
@@ -22,6 +24,7 @@ from enfance.families.models import Family
 from .models import InvoiceLine, Tariff
 from .money import ZERO, euros, money, percent_of
 from .quotients import History
+from .words import days_phrase
 
 Kind = InvoiceLine.Kind
 
@@ -39,21 +42,119 @@ class Charge:
     cesu: bool = False
 
 
+# The kinds of anomaly, in the order the run page lists them (admin_services.ANOMALY_KINDS names them).
+ANOMALY_KINDS = ("no_tariff", "no_qf", "residency", "absence_pending", "absent_unjustified", "unbooked",
+                 "shared_unbooked", "zero")
+
+
+class Anomaly(NamedTuple):
+    """Something staff should look at, for one day of a child and unit (None: the household's as a whole).
+    `detail` tells apart anomalies of one kind that read differently (why an absence is still unsure); runs.py
+    groups them by household, child, unit, kind and detail, their days listed (anomaly_text)."""
+
+    kind: str
+    child_id: int | None = None
+    unit_id: int | None = None
+    day: datetime.date | None = None
+    detail: str = ""
+
+
 @dataclass
 class Household:
     family_id: int
     charges: dict = field(default_factory=dict)  # (child, unit, day, kind) -> Charge
-    anomalies: list = field(default_factory=list)  # (kind, text)
+    anomalies: list = field(default_factory=list)  # [Anomaly], a day each
     unsure: set = field(default_factory=set)  # (child, unit, day): not known yet (a certificate may come)
 
 
-def _normalise(text):
-    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().casefold()
-    return " ".join(text.replace("-", " ").split())
+def anomaly_text(kind, days, detail=""):
+    """An anomaly's words, its days listed: "Réservé et pointé absent sans absence signalée les 3, 4 et 10
+    novembre 2026 : facturé." Days: dates (none for a household's anomaly without days)."""
+    days = sorted(set(d for d in days if d is not None))
+    when = days_phrase(days)
+    n = len(days)
+    count = ngettext(" (%(n)s jour)", " (%(n)s jours)", n) % {"n": n} if n > 3 else ""
+    if kind == "no_tariff" and detail == "no_bracket":
+        return _("Tarif sans tranche %(when)s%(count)s : non facturé.") % {"when": when, "count": count}
+    if kind == "no_tariff":
+        return ngettext("Pas de tarif %(when)s : jour non facturé.", "Pas de tarif %(when)s%(count)s : jours non "
+                        "facturés.", n) % {"when": when, "count": count}
+    if kind == "no_qf":
+        return _("Pas de quotient familial connu %(when)s%(count)s : tranche la plus haute.") % {
+            "when": when, "count": count}
+    if kind == "absence_pending":
+        return _("Absence %(when)s%(count)s : %(why)s") % {"when": when, "count": count, "why": detail}
+    if kind == "absent_unjustified":
+        return ngettext("Réservé et pointé absent sans absence signalée %(when)s : facturé.",
+                        "Réservé et pointé absent sans absence signalée %(when)s%(count)s : facturés.", n) % {
+            "when": when, "count": count}
+    if kind == "unbooked":
+        return _("Présent sans réservation %(when)s%(count)s.") % {"when": when, "count": count}
+    if kind == "shared_unbooked":
+        return _("Présent sans réservation %(when)s%(count)s, enfant en garde partagée : vérifiez le foyer "
+                 "facturé.") % {"when": when, "count": count}
+    if kind == "residency":
+        return detail
+    if kind == "zero":
+        return _("Facture d'un montant nul.")
+    return f"{detail} {when}".strip()
 
 
-def _day(day):
-    return date_format(day, "j F Y")
+# --- residency: the commune's own households pay by QF, the others the "outside the commune" price ---------
+
+ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+ARTICLE_AFTER = re.compile(r"^(?P<name>.+?)\s*\((?P<article>le|la|les|l)\)$")
+CEDEX = re.compile(r"\s+cedex(\s+\d+)?$")
+
+
+def normalise_city(text):
+    """A city name reduced to what tells it apart: case, accents, hyphens, apostrophes and dots, "St"/"Ste" for
+    "Saint"/"Sainte", a trailing CEDEX, the article written after ("Cannet (Le)"). "LA VALETTE-DU-VAR",
+    "La Valette du Var" and "la valette-du-var" are one."""
+    text = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode().casefold()
+    for mark in "-'’.,_/":
+        text = text.replace(mark, " ")
+    text = CEDEX.sub("", " ".join(text.split()))
+    moved = ARTICLE_AFTER.match(text)
+    if moved:
+        text = f"{moved['article']} {moved['name']}"
+    return " ".join(ABBREVIATIONS.get(word, word) for word in text.split())
+
+
+def commune_postal_codes():
+    """The commune's postal codes: ENFANCE_COMMUNE_POSTAL_CODES when the settings give it (a commune may have
+    several), else the one in its address ("Place de la Mairie, 83440 Tourrettes"); empty when unknown."""
+    configured = getattr(settings, "COMMUNE_POSTAL_CODES", None)
+    if configured:
+        values = configured.split(",") if isinstance(configured, str) else configured
+        return frozenset(str(v).strip() for v in values if str(v).strip())
+    return frozenset(re.findall(r"\b\d{5}\b", str(getattr(settings, "COMMUNE_ADDRESS", "") or "")))
+
+
+class Residency:
+    """Whether a household lives in the commune, from its postal code and city: the same normalised name and,
+    when both are known, one of the commune's postal codes (another commune of the same name elsewhere, or a
+    neighbour sharing the postal code, is not the commune). `doubt(...)` says why a household with the
+    commune's name but another postal code is billed as outside: staff check its address."""
+
+    def __init__(self, name=None, postal_codes=None):
+        self.name = normalise_city(settings.COMMUNE_NAME if name is None else name)
+        self.postal_codes = commune_postal_codes() if postal_codes is None else frozenset(postal_codes)
+
+    def _code_ok(self, postal_code):
+        code = "".join(str(postal_code or "").split())
+        return not code or not self.postal_codes or code in self.postal_codes
+
+    def resident(self, postal_code, city):
+        return normalise_city(city) == self.name and self._code_ok(postal_code)
+
+    def doubt(self, postal_code, city):
+        """The words of an anomaly when only the postal code makes the household an outsider, else ""."""
+        if normalise_city(city) != self.name or self._code_ok(postal_code):
+            return ""
+        return _("Adresse à vérifier : « %(code)s %(city)s » porte le nom de la commune mais pas son code postal "
+                 "(%(codes)s) : tarif hors commune appliqué.") % {
+            "code": postal_code, "city": city, "codes": ", ".join(sorted(self.postal_codes))}
 
 
 class Tariffs:
@@ -115,9 +216,13 @@ def price_households(unit_ids, first_day, last_day, *, now):
         booking__unit_id__in=units, booking__day__range=(first_day, last_day), booking__state=Booking.State.BOOKED)
         .select_related("booking__unit__activity")}
     billed_absences = billing_loaded(list(absences.values()), now=now)
-    # Every household's city, rather than an IN list of thousands (SQLite's limit of variables).
-    commune = _normalise(settings.COMMUNE_NAME)
-    residents = {pk: _normalise(city) == commune for pk, city in Family.objects.values_list("pk", "city")}
+    # Every household's address, rather than an IN list of thousands (SQLite's limit of variables).
+    residency = Residency()
+    residents, doubts = {}, {}
+    for pk, postal_code, city in Family.objects.values_list("pk", "postal_code", "city").iterator(chunk_size=5000):
+        residents[pk] = residency.resident(postal_code, city)
+        if not residents[pk] and (why := residency.doubt(postal_code, city)):
+            doubts[pk] = why
     quotients = History(last_day)
     tariffs = Tariffs(units)
     households, prices = {}, {}
@@ -132,8 +237,7 @@ def price_households(unit_ids, first_day, last_day, *, now):
         tariff = tariffs.on(unit_id, day)
         if tariff is None:
             household(family_id).unsure.add((child_id, unit_id, day))
-            household(family_id).anomalies.append(("no_tariff", _("%(unit)s : pas de tarif le %(day)s, jour non facturé.")
-                                                   % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
+            household(family_id).anomalies.append(Anomaly("no_tariff", child_id, unit_id, day))
             return None, None, ""
         qf = quotients.value_on(family_id, day)
         resident = residents.get(family_id, True)
@@ -143,11 +247,13 @@ def price_households(unit_ids, first_day, last_day, *, now):
         amount, rule = prices[key]
         if amount is None:
             household(family_id).unsure.add((child_id, unit_id, day))
-            household(family_id).anomalies.append(("no_tariff", _("%(unit)s : tarif sans tranche le %(day)s.")
-                                                   % {"unit": _unit_name(units[unit_id]), "day": _day(day)}))
+            household(family_id).anomalies.append(Anomaly("no_tariff", child_id, unit_id, day, "no_bracket"))
             return None, None, ""
         if qf is None and resident and len(tariff.bracket_list) > 1:
-            household(family_id).anomalies.append(("no_qf", _("Pas de quotient familial : tranche la plus haute.")))
+            # The household's, not a child's: one line listing the days priced without it.
+            household(family_id).anomalies.append(Anomaly("no_qf", day=day))
+        if not resident and tariff.outside_price is not None and family_id in doubts:
+            household(family_id).anomalies.append(Anomaly("residency", detail=doubts[family_id]))
         return tariff, amount, rule
 
     for booking_id, family_id, child_id, unit_id, day, late in bookings:
@@ -161,15 +267,13 @@ def price_households(unit_ids, first_day, last_day, *, now):
             verdict = billed_absences[absence.pk]
             if verdict.billed is None:
                 entry.unsure.add((child_id, unit_id, day))
-                entry.anomalies.append(("absence_pending", _("Absence du %(day)s : %(why)s")
-                                        % {"day": _day(day), "why": verdict.why}))
+                entry.anomalies.append(Anomaly("absence_pending", child_id, unit_id, day, verdict.why))
                 continue
             if not verdict.billed:
                 continue
             kind, rule = Kind.ABSENCE, f"{rule} ; {_('absence facturée')} : {verdict.why}"
         elif booking_id in absent_unjustified:
-            entry.anomalies.append(("absent_unjustified", _("Réservé et absent sans absence signalée le %(day)s.")
-                                    % {"day": _day(day)}))
+            entry.anomalies.append(Anomaly("absent_unjustified", child_id, unit_id, day))
         entry.charges[(child_id, unit_id, day, kind)] = Charge(child_id, unit_id, day, kind, amount, rule, tariff.cesu)
         if late:
             extra = surcharge(tariff.late_kind, tariff.late_value, amount) if tariff.late_kind \
@@ -186,9 +290,7 @@ def price_households(unit_ids, first_day, last_day, *, now):
     for (child_id, unit_id, day), family_list in families_of.items():
         family_id = min(family_list)
         if len(family_list) > 1:
-            household(family_id).anomalies.append(("shared_unbooked", _(
-                "Présent sans réservation le %(day)s, enfant en garde partagée : vérifiez le foyer facturé.")
-                % {"day": _day(day)}))
+            household(family_id).anomalies.append(Anomaly("shared_unbooked", child_id, unit_id, day))
         tariff, amount, rule = price(family_id, child_id, unit_id, day)
         if tariff is None:
             continue
@@ -196,11 +298,7 @@ def price_households(unit_ids, first_day, last_day, *, now):
         if extra:
             rule = _("%(rule)s, majoré de %(amount)s") % {"rule": rule, "amount": euros(extra)}
         entry = household(family_id)
-        entry.anomalies.append(("unbooked", _("Présent sans réservation le %(day)s.") % {"day": _day(day)}))
+        entry.anomalies.append(Anomaly("unbooked", child_id, unit_id, day))
         entry.charges[(child_id, unit_id, day, Kind.UNBOOKED)] = Charge(child_id, unit_id, day, Kind.UNBOOKED,
                                                                         amount + extra, rule, tariff.cesu)
     return households
-
-
-def _unit_name(unit):
-    return f"{unit.activity.name} – {unit.name}"

@@ -8,19 +8,20 @@ same list, finds the reminder of the first and sends nothing.
 from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from enfance.accounts.models import User
 from enfance.core import audit
 from enfance.core.models import AuditEntry
+from enfance.core.templatetags.enfance import day_month
 from enfance.families.models import Family
 from enfance.messaging import notifications
 
 from . import ledger
 from .models import Invoice, Reminder
 from .money import ZERO, euros, money
+from .portal_queries import period_text
 
 KIND = "reminder"
 MAX_INVOICES = 200  # in one reminder
@@ -96,9 +97,7 @@ def _context(regie, family, invoices, left, amount):
     return {
         "regie": regie,
         "amount": euros(amount),
-        "invoices": [{"number": i.number, "issued": date_format(timezone.localdate(i.issued_at), "j F Y"),
-                      "due": date_format(i.due_on, "j F Y"), "total": euros(i.total), "left": euros(left[i.pk]),
-                      "period": _("du %(first)s au %(last)s") % {"first": date_format(i.first_day, "j F Y"),
-                                                                 "last": date_format(i.last_day, "j F Y")}}
+        "invoices": [{"number": i.number, "issued": day_month(i.issued_at, "Y"), "due": day_month(i.due_on, "Y"),
+                      "total": euros(i.total), "left": euros(left[i.pk]), "period": period_text(i.first_day, i.last_day)}
                      for i in invoices],
     }

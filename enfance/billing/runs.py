@@ -19,15 +19,15 @@ from itertools import groupby
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Min
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from enfance.activities.models import Absence, Activity, Attendance, Booking, CalendarPeriod, Unit
 from enfance.families.models import Child, Family
 
-from . import ledger, pricing
+from . import billing_identity, ledger, pricing
 from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun, Quotient, Tariff, TariffBracket
 from .money import ZERO, line_amount
+from .words import days_phrase
 
 Kind = InvoiceLine.Kind
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ State = InvoiceRun.State
 REACH = datetime.timedelta(days=62)
 CHUNK = 500  # households per transaction of a preview
 KIND_ORDER = {kind: i for i, kind in enumerate(Kind.values)}  # a household's lines: booked days first
+ANOMALY_ORDER = {kind: i for i, kind in enumerate(pricing.ANOMALY_KINDS)}  # a household's anomalies
 
 
 class RunError(Exception):
@@ -96,7 +97,7 @@ def fingerprint(unit_ids, first_day, last_day):
         # The households with bookings there only: a household created elsewhere meanwhile changes nothing.
         Quotient.objects.filter(valid_from__lte=last_day, family_id__in=billed_families).order_by("pk").values_list(
             "pk", "value", "valid_from"),
-        Family.objects.filter(pk__in=billed_families).order_by("pk").values_list("pk", "city"),
+        Family.objects.filter(pk__in=billed_families).order_by("pk").values_list("pk", "postal_code", "city"),
         Activity.objects.filter(units__in=unit_ids).distinct().order_by("pk").values_list(
             "pk", "cancellation_rule", "late_surcharge", "certificate_days", "waiting_days"),
         CalendarPeriod.objects.order_by("pk").values_list("pk", "first_day", "last_day", "activity_id", "kind"),
@@ -127,9 +128,55 @@ def _claim(run_id):
 
 
 def _still_mine(run_id, attempt):
-    """The run, locked, if this attempt still holds it in preview; else None (discarded, taken over)."""
+    """The run, locked, if this attempt still holds it in preview; else None (discarded, taken over). Its
+    anomalies are not read: each chunk appends its own (_append_anomalies)."""
     return (InvoiceRun.objects.select_for_update().filter(pk=run_id, state=State.PREVIEWING, attempt=attempt)
-            .first())
+            .defer("anomalies").first())
+
+
+def _append_anomalies(run, anomalies):
+    """Add a chunk's anomalies to the locked run's list. On PostgreSQL the database appends them (jsonb ||), so
+    that a chunk neither reads nor sends back the anomalies of the chunks before it; elsewhere (SQLite, the
+    embedded default) the list is read and written again, under the same lock."""
+    if not anomalies:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {InvoiceRun._meta.db_table} SET anomalies = anomalies || %s::jsonb "  # noqa: S608
+                           f"WHERE id = %s", [json.dumps(anomalies), run.pk])
+        return
+    current = InvoiceRun.objects.filter(pk=run.pk).values_list("anomalies", flat=True).first() or []
+    InvoiceRun.objects.filter(pk=run.pk).update(anomalies=[*current, *anomalies])
+
+
+def _anomaly_rows(household, reference, made, children, unit_names):
+    """The household's anomalies, one per child, unit, kind and detail, their days listed in order: "absent
+    sans absence signalée les 3, 4 et 10 novembre", never the same line once a day."""
+    groups = {}
+    for anomaly in household.anomalies:
+        key = (anomaly.kind, anomaly.child_id, anomaly.unit_id, anomaly.detail)
+        groups.setdefault(key, set())
+        if anomaly.day is not None:
+            groups[key].add(anomaly.day)
+
+    def order(item):
+        (kind, child_id, unit_id, detail), days = item
+        return (ANOMALY_ORDER.get(kind, len(ANOMALY_ORDER)), children.get(child_id, ""), unit_names.get(unit_id, ""),
+                min(days, default=datetime.date.min), detail)
+
+    rows = []
+    for (kind, child_id, unit_id, detail), days in sorted(groups.items(), key=order):
+        days = sorted(days)
+        rows.append({"family": reference, "family_id": household.family_id, "kind": kind,
+                     "child_id": child_id, "child": children.get(child_id, "") if child_id else "",
+                     "unit_id": unit_id, "unit": unit_names.get(unit_id, "") if unit_id else "",
+                     "days": [d.isoformat() for d in days], "text": pricing.anomaly_text(kind, days, detail)})
+    for invoice, lines in made:
+        if invoice.kind == Invoice.Kind.INVOICE and lines and invoice.total == ZERO:
+            rows.append({"family": reference, "family_id": household.family_id, "kind": "zero", "child_id": None,
+                         "child": "", "unit_id": None, "unit": "", "days": [],
+                         "text": pricing.anomaly_text("zero", [])})
+    return rows
 
 
 def preview(run_id, *, now=None):
@@ -153,7 +200,10 @@ def preview(run_id, *, now=None):
             return InvoiceRun.objects.get(pk=run_id)
         InvoiceRun.objects.filter(pk=run_id).update(households_total=len(family_ids), fingerprint=digest,
                                                     heartbeat_at=timezone.now())
-    children = dict(Child.objects.values_list("pk", "first_name"))
+    children, full_names = {}, {}
+    for pk, first_name, last_name in Child.objects.values_list("pk", "first_name", "last_name").iterator(
+            chunk_size=5000):
+        children[pk], full_names[pk] = first_name, f"{first_name} {last_name}".strip()
     unit_names = {u.pk: f"{u.activity.name} – {u.name}" for u in Unit.objects.filter(pk__in=units).select_related("activity")}
     references = dict(Family.objects.values_list("pk", "reference"))
     for start_at in range(0, len(family_ids), CHUNK):
@@ -164,16 +214,7 @@ def preview(run_id, *, now=None):
             household = households.get(family_id) or pricing.Household(family_id)
             made = _drafts(run, household, billed.get(family_id, ()), children, unit_names)
             drafts.extend(made)
-            seen = set()
-            for kind, text in household.anomalies:
-                if (kind, text) not in seen:
-                    seen.add((kind, text))
-                    anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
-                                      "kind": kind, "text": text})
-            for invoice, lines in made:
-                if invoice.kind == Invoice.Kind.INVOICE and lines and invoice.total == ZERO:
-                    anomalies.append({"family": references.get(family_id, ""), "family_id": family_id,
-                                      "kind": "zero", "text": _("Facture d'un montant nul.")})
+            anomalies.extend(_anomaly_rows(household, references.get(family_id, ""), made, full_names, unit_names))
         with transaction.atomic():
             locked = _still_mine(run_id, attempt)
             if locked is None:
@@ -185,10 +226,10 @@ def preview(run_id, *, now=None):
                     line.invoice = invoice
                     lines.append(line)
             InvoiceLine.objects.bulk_create(lines)
+            _append_anomalies(locked, anomalies)
             locked.households_done += len(chunk)
-            locked.anomalies += anomalies
             locked.heartbeat_at = timezone.now()
-            locked.save(update_fields=["households_done", "anomalies", "heartbeat_at"])
+            locked.save(update_fields=["households_done", "heartbeat_at"])
     InvoiceRun.objects.filter(pk=run_id, state=State.PREVIEWING, attempt=attempt).update(state=State.PREVIEWED)
     return InvoiceRun.objects.get(pk=run_id)
 
@@ -217,9 +258,8 @@ def _drafts(run, household, billed_rows, children, unit_names):
                 label=_label(children, unit_names, child_id, unit_id),
                 days=[d.isoformat() for d in days], quantity=len(days), unit_price=amount,
                 amount=line_amount(len(days), amount),
-                rule=_("Facturé sur la facture %(number)s (%(kind)s), n'est plus dû : %(days)s") % {
-                    "number": rows[0][7], "kind": Kind(kind).label,
-                    "days": ", ".join(date_format(d, "j F") for d in days)}))
+                rule=(_("Facturé sur la facture %(number)s (%(kind)s), n'est plus dû : %(days)s") % {
+                    "number": rows[0][7], "kind": Kind(kind).label, "days": days_phrase(days)})[:300]))
         made.append((Invoice(regie_id=run.regie_id, family_id=household.family_id, run=run,
                              kind=Invoice.Kind.CREDIT_NOTE, corrects_id=invoice_id, first_day=run.first_day,
                              last_day=run.last_day, total=sum((line.amount for line in lines), ZERO)), lines))
@@ -352,8 +392,7 @@ def _promote(run, drafts, now):
         draft.due_on = due if draft.kind == Invoice.Kind.INVOICE else None
         draft.previous_balance = owed[draft.family_id]
         owed[draft.family_id] += draft.signed_total
-        draft.billed_to = {"reference": family.reference, "name": family.display_name, "address": family.full_address,
-                           "guardians": [f"{g.first_name} {g.last_name}" for g in family.guardians.all()]}
+        draft.billed_to = billing_identity.billed_to(family)
     _mark_issued(drafts, now)
     _write_billed_days([d.pk for d in drafts])
     for line in InvoiceLine.objects.filter(invoice__in=[d for d in drafts if d.is_credit_note], kind=Kind.CREDIT):

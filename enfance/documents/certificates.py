@@ -54,8 +54,9 @@ def payments_of(regie, family, year):
 
 def _payment_label(payment):
     if payment.amount < 0:
-        text = _("Annulation du règlement du %(date)s") % {"date": payment.reverses.received_on.strftime("%d/%m/%Y")}
-        return f"{text} : {payment.reason}" if payment.reason else text
+        # Staff's reason for a reversal is theirs: the household reads that the payment was cancelled.
+        return _("Paiement annulé : règlement du %(date)s") % {
+            "date": payment.reverses.received_on.strftime("%d/%m/%Y")}
     return payment.reference
 
 

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from enfance.billing import billing_identity
 from enfance.billing.models import Invoice
 from enfance.billing.money import ZERO, euros
 from enfance.billing.portal_queries import days_text, period_text
@@ -127,7 +128,7 @@ def build(invoice):
                          _("par CESU (chèques emploi service universel), pour la garde des enfants seulement "
                            "(accueil périscolaire, accueil de loisirs), jamais pour les repas de la cantine.")],
                "after": _("Rappelez toujours le numéro de la facture : %(number)s.") % {"number": invoice.number}}
-    billed_lines = [billed.get("name", "")] + [line for line in str(billed.get("address") or "").split("\n")]
+    billed_lines = [billing_identity.billed(billed)["name"]] + str(billed.get("address") or "").split("\n")
     if billed.get("reference"):
         billed_lines.append(_("Dossier n° %(ref)s") % {"ref": billed["reference"]})
     return {

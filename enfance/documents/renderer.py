@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typst
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -113,7 +113,10 @@ def _logo_input():
 
 
 def long_date(day):
-    return formats.date_format(day, "j F Y")
+    """"1er novembre 2026": the French ordinal of a month's first day, as the pages write it."""
+    from enfance.core.templatetags.enfance import day_month
+
+    return day_month(day, "Y")
 
 
 def commune_data():

@@ -35,6 +35,8 @@ def household_fields(family):
 
 
 def _label(line):
+    if getattr(line, "label", ""):
+        return line.label  # portal_queries.statement's words, the page's: what each move did
     obj = line.obj
     if line.kind == "invoice":
         return _("Facture n° %(number)s (du %(first)s au %(last)s)") % {
@@ -48,9 +50,9 @@ def _label(line):
     if line.kind == "payment":
         text = _("Règlement : %(means)s") % {"means": obj.get_means_display()}
         return f"{text} {obj.reference}" if obj.reference else text
-    text = _("Annulation du règlement du %(date)s (%(means)s)") % {
+    # Staff's reason for a reversal is theirs: the household reads that the payment was cancelled.
+    return _("Paiement annulé : règlement du %(date)s (%(means)s)") % {
         "date": obj.reverses.received_on.strftime("%d/%m/%Y"), "means": obj.get_means_display()}
-    return f"{text} : {obj.reason}" if obj.reason else text
 
 
 def balance_text(balance):

@@ -39,7 +39,7 @@ def invoices(request):
     accounts = portal_queries.accounts(family)
     return render(request, "portal/billing/invoices.html", {
         "page": page, "invoices": rows, "accounts": accounts, "several_regies": len(accounts) > 1,
-        "section": SECTION,
+        "quotient": portal_queries.quotient_today(family), "section": SECTION,
     })
 
 

@@ -3,6 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from enfance.billing import portal_queries
 from enfance.core.files import photo_response
 from enfance.families import access, categories
 from enfance.families.models import Family
@@ -41,6 +42,8 @@ def information(request):
         "pending": pending,
         # Family records with a request waiting: their card says so.
         "pending_categories": {r.request_type for r in pending if r.child_id is None},
+        # One QF, the one that prices today (not the C.A.F. form's figure, which may not apply or not yet).
+        "quotient": portal_queries.quotient_today(family),
         "section": "information",
     })
 

@@ -236,10 +236,21 @@ def test_an_administrator_makes_a_tariff_and_each_mistake_is_told_next_to_its_fi
     assert entry.action == "create" and entry.actor == admin_user
     assert "Tranche 1 jusqu'à 600 : 2,10" in entry.changes["tranches"][1]
 
-    # A second tariff of the unit whose days overlap the first: refused next to the first day.
+    # A second tariff of the unit whose days overlap the first: refused next to the first day, saying which
+    # tariff (its dates) and what to do (end it first: its last day, the eve of the new one at the latest),
+    # with a link to that tariff.
     response = post([("Tarif unique", "", "2,50")], valid_from="2028-01-01")
-    assert "chevauchent un autre tarif de cette prestation (à partir du 01/09/2027)" in error_of(
-        response, "id_valid_from")
+    assert error_of(response, "id_valid_from") == (
+        "Ces jours sont déjà couverts par le tarif en vigueur depuis le 1er septembre 2027, sans dernier jour. "
+        "Terminez-le d'abord : ouvrez ce tarif et indiquez son dernier jour (le 31 décembre 2027 au plus tard), "
+        "puis enregistrez celui-ci.")
+    assert f'href="{reverse("backoffice:tariff_edit", args=[made.pk])}"' in response.content.decode()
+    assert "Modifier le tarif en vigueur depuis le 01/09/2027 (lui donner un dernier jour)" in text(response)
+    # A new tariff starting before one that exists: that one's dates, and to end this one before it.
+    response = post([("Tarif unique", "", "2,50")], valid_from="2027-06-01")
+    assert error_of(response, "id_valid_from") == (
+        "Ces dates recouvrent le tarif en vigueur depuis le 1er septembre 2027, sans dernier jour. Donnez à ce "
+        "tarif-ci un dernier jour avant le 1er septembre 2027, ou modifiez les dates de l'autre tarif d'abord.")
 
     # Editing: the brackets as stored, a price changed, the change in the trail.
     edit = reverse("backoffice:tariff_edit", args=[made.pk])
@@ -388,7 +399,7 @@ def test_issuing_numbers_the_drafts(world, agent_client, django_capture_on_commi
     response = agent_client.post(reverse("backoffice:run_discard", args=[run.pk]), follow=True)
     assert "ne s'abandonne pas" in text(response)
     response = agent_client.post(reverse("backoffice:run_issue", args=[run.pk]), follow=True)
-    assert "pas prête à être émise" in text(response)
+    assert "Cette facturation est déjà émise." in text(response)
 
 
 def test_an_issue_refused_after_a_change_is_shown_and_previewed_again(world, agent_client,

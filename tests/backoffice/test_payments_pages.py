@@ -331,7 +331,7 @@ def test_reminders_are_sent_from_the_list_once_a_day(world, staff_client, staff,
         response = staff_client.post(url, {"action": "selected", "invoices": [old.pk, recent.pk]}, follow=True)
     reminder = Reminder.objects.get()
     assert set(reminder.invoices.all()) == {old, recent} and reminder.amount == Decimal("24.00")
-    assert "1 relance(s) enregistrée(s), 1 envoyée(s) par courriel." in text(response)
+    assert "1 relance enregistrée et envoyée par courriel." in text(response)
     email = OutgoingEmail.objects.get(template="billing/email/reminder.txt")
     assert "ENF2026000001" in email.text_body and "24,00\u00a0€" in email.text_body
     # The double submit: politely refused, nothing sent again.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from enfance.billing import payments, reminders
 from enfance.billing.models import Invoice, InvoiceLine, Regie, Reminder
 from enfance.core.models import AuditEntry, OutgoingEmail
+from enfance.core.templatetags.enfance import day_month
 from enfance.messaging import notifications
 from tests.activities.test_bookings import centre
 from tests.factories import make_household
@@ -85,8 +86,9 @@ def test_a_reminder_tells_the_household_and_stays_on_its_record(world, staff):
     assert "ENF2026000001" in body and "ENF2026000002" in body
     assert "reste à payer : 10,00\u00a0€" in body  # the older one, 14,00 less the 4,00 paid
     assert "Total restant à payer : 20,00\u00a0€." in body
-    due = old.due_on
-    assert f"à payer avant le {due.day} " in body
+    # Overdue: "échue depuis le", never "à payer avant" a date gone by; French dates ("1er").
+    assert f"échue depuis le {day_month(old.due_on, 'Y')} ; reste à payer" in body
+    assert "à payer avant le" not in body and " 1 " not in body
     assert email.subject == "Relance : 2 factures restent à régler"
     assert "&#x27;" not in email.subject
     entry = AuditEntry.objects.get(object_type="reminder")

@@ -80,9 +80,10 @@ def test_the_payment_certificate_lists_the_years_payments_net_of_reversals(world
     body = _pdf(alice_client.get(reverse("portal:payment_certificate", args=[2026]) + f"?regie={regie.pk}"))
     for expected in ("Attestation de paiement", "Année 2026", family.reference, family.display_name,
                      "Régie enfance jeunesse", "Place de la Mairie", "10/04/2026", "CESU 123", "30,00 €",
-                     "Chèque 4567", "70,00 €", "Espèces", "40,00 €", "-40,00 €", "Billet refusé",
+                     "Chèque 4567", "70,00 €", "Espèces", "40,00 €", "-40,00 €", "Paiement annulé",
                      "Total payé en 2026 : 100,00 €"):
         assert expected in body, expected
+    assert "Billet refusé" not in body  # staff's reason for the reversal is theirs
     assert certificates.build_payment(regie, family, 2025)["total_amount"] == 0
 
 
@@ -123,7 +124,7 @@ def test_the_statement_pdf_balance_is_the_screens(world, alice_client):
     assert f'href="{reverse("portal:statement_pdf")}?regie={regie.pk}"' in screen.content.decode()
     body = _pdf(alice_client.get(reverse("portal:statement_pdf") + f"?regie={regie.pk}"))
     for expected in ("Relevé de compte", family.reference, "Facture n° ENF2026000001", "Facture n° ENF2026000002",
-                     "Règlement : CESU CESU 123", "Annulation du règlement du 05/07/2026", "Solde : 40,00 € à payer",
+                     "Règlement en CESU (CESU 123)", "Paiement annulé le", "Solde : 40,00 € à payer",
                      "vous devez 40,00 €"):
         assert expected in body, expected
     # A bad ?regie is the first régie, never an error.

@@ -71,7 +71,7 @@ def test_the_invoice_says_its_number_household_lines_balance_and_totals(alice):
                      f"{child.first_name} – Restauration scolaire – Repas", "novembre 2026 : du 2 au 4",
                      f"3 × {_e('5.10')}", "Tranche 2 (QF 620)", _e("15.30"),
                      "pour information, non compris dans le montant à payer", _e("21.00"),
-                     "solde antérieur compris", _e("36.30"), "1 janvier 2027", "par chèque",
+                     "solde antérieur compris", _e("36.30"), "1er janvier 2027", "par chèque",
                      "article L1617-5 du code général des collectivités territoriales",
                      "devant le juge de l'exécution", "titre de recettes exécutoire"):
         assert expected in body, expected

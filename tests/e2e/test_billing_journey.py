@@ -103,8 +103,19 @@ def test_staff_run_and_issue_a_month_and_the_family_reads_its_invoice_pdf_and_st
     assert euros(Decimal("15.30")) in drafts.first.inner_text()
     problems += audit(staff, "previewed run")
 
-    with staff.expect_navigation():
-        staff.get_by_role("button", name="Émettre les factures").click()
+    # The totals row says what the issue will produce.
+    assert euros(Decimal("15.30")) in staff.locator("section[aria-labelledby=drafts-title] tfoot").inner_text()
+
+    # Issuing is confirmed on a page of its own (no JavaScript needed), which says what will be issued.
+    with staff.expect_navigation(url=f"**/gestion/facturation/{run.pk}/emettre/"):
+        staff.get_by_role("link", name="Émettre les factures…").click()
+    assert InvoiceRun.objects.get(pk=run.pk).state == InvoiceRun.State.PREVIEWED  # nothing done yet
+    summary = staff.locator("main").inner_text()
+    assert "1 facture, " + euros(Decimal("15.30")) in summary
+    assert "seulement corrigées par un avoir" in summary
+    problems += audit(staff, "issue confirmation")
+    with staff.expect_navigation(url=f"**/gestion/facturation/{run.pk}/?emission=1"):
+        staff.get_by_role("button", name="Émettre définitivement 1 facture").click()
     problems += audit(staff, "issue requested")
     _wait_for_state(staff, run.pk, InvoiceRun.State.ISSUED)
     invoice = Invoice.objects.get(run=run, state=Invoice.State.ISSUED)
@@ -112,6 +123,15 @@ def test_staff_run_and_issue_a_month_and_the_family_reads_its_invoice_pdf_and_st
     assert staff.locator(".lead .badge").inner_text().strip() == "Émise"
     assert invoice.number in staff.locator("section[aria-labelledby=drafts-title] tbody").inner_text()
     problems += audit(staff, "issued run")
+    # The balances on a staff phone: the household owes, its row shows no "Crédit" label with nothing after it.
+    desk_phone = open_context(**PHONE).new_page()
+    login(desk_phone, agent.username, PASSWORD)
+    desk_phone.goto("/gestion/facturation/soldes/")
+    cells = desk_phone.locator("table.stack tbody tr").first.locator("td")
+    visible = [cells.nth(i) for i in range(cells.count()) if cells.nth(i).is_visible()]
+    assert len(visible) == cells.count() - 1  # the empty "Crédit" cell is not shown
+    assert all(cell.inner_text().strip() for cell in visible)
+    problems += audit(desk_phone, "balances on a phone")
     # Read before the family's clicks: no query of this thread while the live server answers (SQLite).
     line = invoice.lines.get()
     try:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from enfance.activities.models import Booking
 from enfance.billing import payments, portal_queries, runs
 from enfance.billing.models import Invoice, InvoiceLine, Payment, Quotient
+from enfance.core.templatetags.enfance import day_month
 from enfance.core.text import de_name
 from enfance.families.access import children_of
 from tests.activities.test_bookings import centre
@@ -123,7 +124,7 @@ def test_a_partly_paid_invoice_shows_the_payment_and_what_is_left(world, alice_c
     body = page(alice_client, "portal:invoice", invoice.pk)
     assert "payée en partie" in body
     settled = _section(body, "settled-title")
-    assert "Chèque 0001234" in settled and "10,00\u00a0€" in settled
+    assert "Par chèque n° 0001234 du 10 janvier 2027" in settled and "10,00\u00a0€" in settled
     assert "Reste à payer : 5,30\u00a0€" in settled
     assert f"?regie={regie.pk}#reglement-" in settled  # the payment, linked on the statement
     listing = page(alice_client, "portal:invoices")
@@ -133,16 +134,35 @@ def test_a_partly_paid_invoice_shows_the_payment_and_what_is_left(world, alice_c
 
 def test_a_paid_invoice_and_an_overdue_one_say_so_in_words(world, alice_client):
     regie, _whole, _child, invoice = world
-    Invoice.objects.filter(pk=invoice.pk).update(due_on=timezone.localdate() - datetime.timedelta(days=1))
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=D(2026, 11, 1))  # long past
     body = page(alice_client, "portal:invoices")
-    assert "à payer" in body and "en retard : la date limite est passée" in body
-    assert "date limite dépassée" in page(alice_client, "portal:invoice", invoice.pk)
-    payments.record(regie=regie, family=invoice.family, means=Payment.Means.CASH, amount="15.30",
+    assert "à payer" in body and "échue depuis le 1er novembre 2026" in body
+    assert "avant le" not in body
+    detail = page(alice_client, "portal:invoice", invoice.pk)
+    assert "Échue depuis le 1er novembre 2026" in _section(detail, "summary-title")
+    how = _section(detail, "pay-title")
+    # Never "payez avant" a date gone by: overdue, with what is still due.
+    assert "Cette facture est échue depuis le 1er novembre 2026 : il reste 15,30\u00a0€ à payer" in how
+    assert "avant le" not in how and "Payez" not in how
+    payments.record(regie=regie, family=invoice.family, means=Payment.Means.CASH, amount="10.00",
                     received_on=D(2027, 1, 10))
+    assert "il reste 5,30\u00a0€ à payer" in _section(page(alice_client, "portal:invoice", invoice.pk), "pay-title")
+    payments.record(regie=regie, family=invoice.family, means=Payment.Means.CASH, amount="5.30",
+                    received_on=D(2027, 1, 11))
     body = page(alice_client, "portal:invoices")
-    assert ">payée<" in body and "en retard" not in body
+    assert ">payée<" in body and "échue" not in body and "avant le" not in body
     assert "vous n'avez rien à payer" in body
-    assert "vous n'avez plus rien à payer" in page(alice_client, "portal:invoice", invoice.pk)
+    detail = page(alice_client, "portal:invoice", invoice.pk)
+    assert "vous n'avez plus rien à payer" in detail
+    assert "échue depuis" not in detail and "avant le" not in detail and "Payée" in _section(detail, "summary-title")
+
+
+def test_an_invoice_not_yet_due_says_pay_before(world, alice_client):
+    _regie, _whole, _child, invoice = world
+    Invoice.objects.filter(pk=invoice.pk).update(due_on=timezone.localdate() + datetime.timedelta(days=3))
+    due = day_month(timezone.localdate() + datetime.timedelta(days=3), "Y")
+    assert f"à payer avant le {due}" in page(alice_client, "portal:invoices")
+    assert f"Payez 15,30\u00a0€ avant le {due}" in page(alice_client, "portal:invoice", invoice.pk)
 
 
 def test_a_credit_note_names_the_invoice_it_corrects_and_lowers_what_is_left(world, alice_client):
@@ -186,7 +206,11 @@ def test_the_statement_runs_the_balance_through_a_payment_and_its_reversal(world
     body = page(alice_client, "portal:statement")
     assert _balances(body) == ["15,30\u00a0€ à payer", "5,30\u00a0€ à payer", "15,30\u00a0€ à payer",
                                "4,70\u00a0€ en votre faveur"]
-    assert "Annulation du règlement du 10/01/2027 (Chèque)" in body and "Chèque refusé par la banque" in body
+    today = day_month(timezone.localdate(), "Y")
+    assert f"Paiement annulé le {today}" in body
+    assert "règlement par chèque n° 0001234 du 10 janvier 2027" in body
+    assert f"annulé le {today}" in body  # on the cancelled payment's own line too
+    assert "Règlement en espèces du 20 janvier 2027" in body
     assert "vous avez un crédit de 4,70\u00a0€" in body
     assert f'id="reglement-{cheque.pk}"' in body and f'href="/portail/factures/{invoice.pk}/"' in body
     assert 'class="printable"' in body  # printed, the table is a table again
@@ -310,9 +334,10 @@ def count_queries(client, url):
 
 # Besides the session's: the login with its household and the inbox count (2), then the page's own.
 PAGES = [
-    ("portal:invoices", False, 7),  # + the count and the page of invoices, the balances (2), their régies
-    ("portal:invoice", True, 8),  # + the invoice, its lines, credit notes, allocations, what is left (2)
-    ("portal:statement", False, 5),  # + the household's régies, its invoices and its payments
+    ("portal:invoices", False, 8),  # + the count and the page of invoices, the balances (2), their régies, the QF
+    ("portal:invoice", True, 9),  # + the invoice, its lines, credit notes, allocations, their payments' history,
+    # what is left (2)
+    ("portal:statement", False, 6),  # + the household's régies, its invoices, its payments and their allocations
 ]
 
 
@@ -343,3 +368,127 @@ def test_a_credit_notes_page_runs_fewer_queries(client, alice):
     count_queries(client, url)
     assert count_queries(client, url) == 4 + session_queries()  # + the credit note and its lines
     assert last.pk != note.pk
+
+
+# --- after the usability review: what the family reads ---------------------------------------------------------
+
+def test_a_reversed_payment_says_cancelled_never_staffs_reason(world, alice_client):
+    regie, _whole, _child, invoice = world
+    cheque = payments.record(regie=regie, family=invoice.family, means=Payment.Means.CHEQUE, amount="10.00",
+                             received_on=D(2027, 1, 10), reference="0001234")
+    reversal = payments.reverse(cheque, reason="Saisie en double, voir Mme Giraud (NOTE INTERNE)")
+    Payment.objects.filter(pk=reversal.pk).update(recorded_at=datetime.datetime(2027, 1, 14, 11, tzinfo=PARIS))
+    detail = page(alice_client, "portal:invoice", invoice.pk)
+    statement = page(alice_client, "portal:statement")
+    for body in (detail, statement):
+        assert "NOTE INTERNE" not in body and "Saisie en double" not in body
+    settled = _section(detail, "settled-title")
+    assert "Paiement annulé" in settled and "14 janvier 2027" in settled
+    assert "Par chèque n° 0001234 du 10 janvier 2027" in settled
+    assert "Paiement annulé le 14 janvier 2027" in statement
+
+
+def _moved_credit(world):
+    """December paid by cheque, then a credit note on December: its credit goes to January's invoice."""
+    regie, whole, child, december = world
+    family = december.family
+    cheque = payments.record(regie=regie, family=family, means=Payment.Means.CHEQUE, amount="15.30",
+                             received_on=D(2027, 1, 8), reference="7654321")
+    note = Invoice.objects.create(
+        regie=regie, family=family, kind="credit_note", state="issued", corrects=december,
+        number="CANTAV2027000001", issued_at=AFTER_JANUARY - datetime.timedelta(hours=1), first_day=JANUARY[0],
+        last_day=JANUARY[1], total=Decimal("5.10"))
+    InvoiceLine.objects.create(
+        invoice=note, child=child, unit=whole, kind="credit", credits_kind="booked", corrects=december,
+        label="Correction", days=["2026-12-16"], quantity=1, unit_price=Decimal("5.10"), amount=Decimal("5.10"),
+        rule="n'est plus dû")
+    assert payments.release_overpaid(december.pk) == Decimal("5.10")
+    booked(family, child, whole, D(2027, 1, 6))
+    booked(family, child, whole, D(2027, 1, 13))
+    run_month(regie, JANUARY, AFTER_JANUARY)
+    january = Invoice.objects.get(family=family, kind="invoice", first_day=JANUARY[0])
+    assert payments.allocate_credit(regie, family) == Decimal("5.10")
+    return december, note, january, cheque
+
+
+def test_a_credit_moved_by_a_credit_note_is_named_for_what_it_is(world, alice_client):
+    december, note, january, _cheque = _moved_credit(world)
+    body = page(alice_client, "portal:statement")
+    rows = re.findall(r'<th scope="row">(.*?)</th>', body, re.S)
+    words = [re.sub(r"<[^>]+>", "", row) for row in rows]
+    assert words == [
+        f"Facture n° {december.number} (décembre 2026)",
+        f"Règlement par chèque n° 7654321 du 8 janvier 2027 (pour la facture n° {december.number})",
+        f"Avoir n° {note.number} (sur la facture n° {december.number}, déjà payée : reporté sur la facture n° "
+        f"{january.number})",
+        f"Facture n° {january.number} (janvier 2027)",
+    ]
+    # The balance explained line by line: paid, then a credit, then January less that credit.
+    assert _balances(body) == ["15,30\u00a0€ à payer", "0,00\u00a0€", "5,10\u00a0€ en votre faveur",
+                               "5,10\u00a0€ à payer"]
+    # January's page: the 5,10 € come from the credit note, not from a cheque paying January.
+    settled = _section(page(alice_client, "portal:invoice", january.pk), "settled-title")
+    assert f"Avoir n° {note.number} sur la facture n° {december.number}, reporté sur cette facture" in settled
+    assert ">Règlement<" not in settled
+    assert "Reste à payer : 5,10\u00a0€" in settled
+    # December's: the part of the cheque the credit note gave back, and where it went.
+    settled = _section(page(alice_client, "portal:invoice", december.pk), "settled-title")
+    assert (f"Avoir n° {note.number} sur cette facture déjà payée, reporté sur la facture n° {january.number}"
+            in settled)
+    assert "-5,10\u00a0€" in settled and "Reste à payer : 0,00\u00a0€" in settled
+
+
+def test_the_invoice_is_billed_to_the_guardian_by_first_name_and_surname(world, alice_client, alice):
+    _regie, _whole, _child, invoice = world
+    guardian = alice.family.guardians.get(rank=1)
+    summary = _section(page(alice_client, "portal:invoice", invoice.pk), "summary-title")
+    assert f"<dd>{guardian.first_name} {guardian.last_name}<br>{alice.family.full_address}<br>" in summary
+    # An invoice issued with the surnames only as its name still shows the full name from its snapshot.
+    Invoice.objects.filter(pk=invoice.pk).update(billed_to={
+        "reference": "F9", "name": "Alice", "address": "1 rue Haute, 83440 Tourrettes",
+        "guardians": ["Claire Alice", "Marc Alice"]})
+    summary = _section(page(alice_client, "portal:invoice", invoice.pk), "summary-title")
+    assert "<dd>Claire Alice<br>1 rue Haute, 83440 Tourrettes<br>" in summary
+
+
+def test_a_credit_note_is_masculine_and_dates_say_1er(world, alice_client):
+    regie, whole, child, invoice = world
+    Invoice.objects.filter(pk=invoice.pk).update(issued_at=datetime.datetime(2027, 1, 1, 9, tzinfo=PARIS))
+    note = Invoice.objects.create(
+        regie=regie, family=invoice.family, kind="credit_note", state="issued", corrects=invoice,
+        number="CANTAV2027000002", issued_at=AFTER_JANUARY, first_day=JANUARY[0], last_day=JANUARY[1],
+        total=Decimal("5.10"))
+    body = page(alice_client, "portal:invoice", note.pk)
+    assert "Émis le</dt>" in body and "Émise le" not in body
+    assert "du 1er janvier 2027" in body and "1 janvier" not in body
+    listing = page(alice_client, "portal:invoices")
+    assert "Date d'émission" in listing and "Émise le" not in listing
+
+
+def test_one_quotient_the_one_valid_today_with_its_source_on_every_page(world, alice_client, alice):
+    family = alice.family
+    caf = family.caf_info
+    caf.quotient, caf.quotient_valid_from = 999, D(2026, 1, 1)
+    caf.save()  # a new QF follows from the first day it may apply: next month, not today
+    information = page(alice_client, "portal:information")
+    listing = page(alice_client, "portal:invoices")
+    sentence = ("Votre quotient familial : <strong>620</strong>, d'après votre attestation CAF, valable depuis le "
+                "1er septembre 2026.")
+    for body in (information, listing):
+        assert sentence in body
+        assert body.count("Votre quotient familial") == 1
+    # The C.A.F. block no longer shows a second, different figure with its own date.
+    caf_card = _section(information, "caf-title")
+    assert "999" not in caf_card and "quotient" not in caf_card.lower()
+    upcoming = portal_queries.quotient_today(family).upcoming
+    assert upcoming is not None and upcoming.value == 999
+    assert f"À partir du {day_month(upcoming.valid_from, 'Y')} : 999" in information
+
+
+def test_a_quotient_computed_from_the_tax_notice_says_so(alice_client, alice):
+    Quotient.objects.filter(family=alice.family).delete()
+    Quotient.objects.create(family=alice.family, value=853, valid_from=D(2026, 9, 1), source="tax")
+    body = page(alice_client, "portal:information")
+    assert "<strong>853</strong>, calculé d'après votre avis d'imposition" in body
+    Quotient.objects.filter(family=alice.family).delete()
+    assert "Aucun quotient familial n'est enregistré" in page(alice_client, "portal:invoices")

@@ -13,7 +13,7 @@ from tests.helpers import session_queries
 # the inbox count, then the page's own.
 PAGES = [
     ("portal:home", False, 6),  # + the household's records, its guardians, children, pending requests
-    ("portal:information", False, 7),
+    ("portal:information", False, 8),  # + the QF valid today (portal_queries.quotient_today)
     ("portal:requests", False, 3),
     ("portal:child", True, 5),
     ("portal:child_health", True, 5),  # + the child with its health record, vaccinations, pending requests

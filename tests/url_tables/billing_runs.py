@@ -85,9 +85,10 @@ ROUTES = {
     "backoffice:run": Route(STAFF, kwargs=_run, role=AGENT),
     "backoffice:run_progress": Route(STAFF, kwargs=_run, role=AGENT),
     "backoffice:run_draft": Route(STAFF, kwargs=_run_draft, role=AGENT),
-    # the POSTs redirect to the run page (with a French message when refused)
-    "backoffice:run_issue": Route(STAFF, kwargs=_run, role=AGENT, post_only=True, ok=302),
-    "backoffice:run_discard": Route(STAFF, kwargs=_run, role=AGENT, post_only=True, ok=302),
+    # GET: the confirmation page (what the issue or the abandon will do); the POSTs redirect to the run page
+    # (with a French message when refused)
+    "backoffice:run_issue": Route(STAFF, kwargs=_run, role=AGENT),
+    "backoffice:run_discard": Route(STAFF, kwargs=_run, role=AGENT),
     "backoffice:run_again": Route(STAFF, kwargs=_run, role=AGENT, post_only=True, ok=302),
     "backoffice:regies": Route(STAFF, role=AGENT),  # agents read, administrators edit
     "backoffice:regie_new": Route(STAFF, role=ADMIN),

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.accounts.decorators import staff_required
-from enfance.billing import admin_services, runs
+from enfance.billing import admin_services, runs, words
 from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Regie
 from enfance.billing.money import ZERO
 from enfance.core.forms import bound_data
@@ -71,24 +71,44 @@ def billing_home(request):
         "regies": regies, "page": page, "current": current, "section": SECTION})
 
 
+def _period_warnings(regie, first, last, today):
+    """Why a period deserves a second look (days still to come, days already issued): words, never a refusal."""
+    if regie is None or first is None or last is None or last < first:
+        return []
+    return [w for w in (admin_services.future_days_warning(first, last, today),
+                        admin_services.already_issued_warning(regie, first, last)) if w]
+
+
 @staff_required(edit=True)
 @require_http_methods(["GET", "POST"])
 def run_new(request):
+    """The period proposed is the first month the régie has not issued yet; a period with days to come or days
+    already issued is said so, on the form and once started."""
+    today = timezone.localdate()
     wanted = request.GET.get("regie", "")
     regie = Regie.objects.filter(pk=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 else None
-    form = RunForm(bound_data(request)[0], regie=regie)
+    if regie is None:  # the form's first choice, which the period is proposed for
+        regie = Regie.objects.order_by("name").first()
+    form = RunForm(bound_data(request)[0], regie=regie, today=today)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            run = admin_services.start_run(form.cleaned_data["regie"], form.cleaned_data["first_day"],
-                                           form.cleaned_data["last_day"], actor=request.user)
+            run = admin_services.start_run(data["regie"], data["first_day"], data["last_day"], actor=request.user)
         except runs.RunError as refusal:
             form.add_error(None, refusal.message)
         else:
             messages.success(request, _("Facturation lancée : la prévisualisation calcule les factures de chaque "
                                         "foyer, rien n'est encore émis."))
+            for warning in _period_warnings(data["regie"], data["first_day"], data["last_day"], today):
+                messages.warning(request, warning)
             return redirect("backoffice:run", run.pk)
+    if form.is_bound:
+        shown = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+        warnings = _period_warnings(shown.get("regie"), shown.get("first_day"), shown.get("last_day"), today)
+    else:
+        warnings = _period_warnings(regie, form.initial["first_day"], form.initial["last_day"], today)
     return render(request, "backoffice/billing/run_new.html", {
-        "form": form, "section": SECTION, "has_regies": Regie.objects.exists()})
+        "form": form, "section": SECTION, "has_regies": regie is not None, "warnings": warnings})
 
 
 def _run_or_404(run_id):
@@ -123,6 +143,8 @@ def run_detail(request, run_id):
         "in_progress": run.state in admin_services.IN_PROGRESS,
         "issue_requested": request.GET.get("emission") == "1" and run.state == State.PREVIEWED and not run.error,
         "totals": admin_services.run_totals(run) if not kind else None,
+        "future_days": admin_services.future_days_warning(run.first_day, run.last_day)
+        if run.state in admin_services.OPEN else "",
     }
     if kind:
         # One kind of anomaly, all of them, a page at a time.
@@ -132,7 +154,9 @@ def run_detail(request, run_id):
                     "anomaly_page": paginate(request, all_of_kind, ANOMALIES_PER_PAGE)}
     else:
         form, q, page = _drafts(request, run)
+        # The table's total row: the whole run's (every page), or the households found.
         context |= {"search": form, "q": q, "page": page,
+                    "table_totals": admin_services.run_totals(run, q) if q else context["totals"],
                     "anomaly_groups": admin_services.anomaly_groups(run.anomalies, per_kind=ANOMALIES_PER_KIND)}
     return render(request, "backoffice/billing/run.html", context)
 
@@ -159,12 +183,39 @@ def run_draft(request, run_id, invoice_id):
         "invoice": invoice, "run": invoice.run, "lines": list(invoice.lines.all()), "section": SECTION})
 
 
+def _not_issuable(run):
+    """Why the run cannot be issued now (its page then says so), or ""."""
+    if run.state == State.ISSUED:
+        return _("Cette facturation est déjà émise.")
+    if run.state == State.ISSUING:
+        return _("L'émission de cette facturation est déjà en cours.")
+    if run.state != State.PREVIEWED:
+        return _("Cette facturation n'est pas prête à être émise (%(state)s).") % {
+            "state": run.get_state_display().lower()}
+    if run.error:
+        return _("L'émission a été refusée : prévisualisez à nouveau la période avant d'émettre.")
+    return ""
+
+
 @staff_required(edit=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_issue(request, run_id):
+    """GET: what the issue will do (how many invoices and credit notes, their amounts, the period, the régie, the
+    first numbers), and the button that confirms it. POST: the issue asked for (once: a second click says it is
+    already asked for or done)."""
     run = _run_or_404(run_id)
+    if request.method == "GET":
+        if why := _not_issuable(run):
+            messages.info(request, why)
+            return redirect("backoffice:run", run.pk)
+        return render(request, "backoffice/billing/run_confirm.html", {
+            "run": run, "action": "issue", "section": SECTION, **admin_services.confirmation(run)})
     try:
         admin_services.request_issue(run.pk, actor=request.user)
+    except admin_services.AlreadyDone as done:
+        messages.info(request, done.message)
+        return redirect(reverse("backoffice:run", args=[run.pk]) + ("?emission=1" if run.state == State.PREVIEWED
+                                                                     else ""))
     except runs.RunError as refusal:
         messages.error(request, refusal.message)
         return redirect("backoffice:run", run.pk)
@@ -173,11 +224,23 @@ def run_issue(request, run_id):
 
 
 @staff_required(edit=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def run_discard(request, run_id):
+    """GET: what abandoning the run does (its drafts set aside, nothing issued), and the button that confirms
+    it. POST: the run abandoned (a second click says it already is)."""
     run = _run_or_404(run_id)
+    if request.method == "GET":
+        if run.state not in admin_services.DISCARDABLE:
+            messages.info(request, _("Cette facturation est déjà abandonnée.") if run.state == State.DISCARDED
+                          else _("Une facturation en cours d'émission ou émise ne s'abandonne pas."))
+            return redirect("backoffice:run", run.pk)
+        return render(request, "backoffice/billing/run_confirm.html", {
+            "run": run, "action": "discard", "section": SECTION, "totals": admin_services.run_totals(run),
+            "period": words.period_phrase(run.first_day, run.last_day)})
     try:
         admin_services.discard_run(run.pk, actor=request.user)
+    except admin_services.AlreadyDone as done:
+        messages.info(request, done.message)
     except runs.RunError as refusal:
         messages.error(request, refusal.message)
     else:

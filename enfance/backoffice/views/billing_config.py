@@ -90,11 +90,15 @@ def _tariff_edit(request, tariff, unit):
                 admin_services.save_tariff(tariff, form.values(), brackets.brackets(), actor=request.user)
             except admin_services.AdminError as refusal:
                 form.add_error(refusal.field or None, refusal.message)
+                if refusal.field == "valid_from":  # another administrator's tariff, saved a moment ago
+                    form.overlaps = admin_services.overlapping(unit, tariff.valid_from, tariff.valid_until,
+                                                               exclude=tariff)
             else:
                 messages.success(request, _("Tarif de « %(unit)s » enregistré.") % {"unit": unit})
                 return redirect("backoffice:tariffs")
     return render(request, "backoffice/billing/tariff_form.html", {
         "form": form, "brackets": brackets, "unit": unit, "tariff": None if creating else tariff,
+        "overlaps": form.overlaps,
         "section": SECTION, "billed_until": admin_services.billed_until(unit),
         "has_errors": bool(form.errors) or (brackets.is_bound and not brackets.is_valid()),
         "title": (_("Nouveau tarif : %(unit)s") if creating else _("Tarif : %(unit)s")) % {"unit": unit},

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
@@ -285,9 +286,23 @@ def _send_reminders(request, regies):
                                         "les relances ; la relance est enregistrée, envoyez-la par courrier.")
                              % {"ref": family.reference})
     if sent:
-        messages.success(request, _("%(n)s relance(s) enregistrée(s), %(mails)s envoyée(s) par courriel.")
-                         % {"n": sent, "mails": sent - paper})
+        messages.success(request, reminders_sent_text(sent, sent - paper))
     return redirect(back)
+
+
+def reminders_sent_text(sent, mailed):
+    """"1 relance enregistrée et envoyée par courriel.", "3 relances enregistrées, dont 2 envoyées par courriel."
+    (real plurals, never "relance(s)")."""
+    if mailed == sent:
+        return ngettext("%(n)s relance enregistrée et envoyée par courriel.",
+                        "%(n)s relances enregistrées et envoyées par courriel.", sent) % {"n": sent}
+    if mailed == 0:
+        return ngettext("%(n)s relance enregistrée, à envoyer par courrier.",
+                        "%(n)s relances enregistrées, à envoyer par courrier.", sent) % {"n": sent}
+    recorded = ngettext("%(n)s relance enregistrée", "%(n)s relances enregistrées", sent) % {"n": sent}
+    return ngettext("%(recorded)s, dont %(mails)s envoyée par courriel.",
+                    "%(recorded)s, dont %(mails)s envoyées par courriel.", mailed) % {
+        "recorded": recorded, "mails": mailed}
 
 
 def _query_back(request):

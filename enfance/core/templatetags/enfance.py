@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -118,6 +119,26 @@ def frdate(value):
         except ValueError:
             return value
     return date_format(value, "d/m/Y") if value else ""
+
+
+@register.filter
+def day_month(value, year=""):
+    """A date as French writes it in a sentence: "1er novembre", "9 décembre"; "1er novembre 2026" with
+    {{ day|day_month:"Y" }}. From a date, an aware datetime (its Paris day) or an ISO date string; "" for none.
+    In Python: day_month(day, "Y")."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        value = timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    # The French ordinal of the first day of a month only ("1er"); every other day is its number.
+    day = _("1er") if value.day == 1 else str(value.day)
+    text = f"{day} {date_format(value, 'F')}"
+    return f"{text} {value.year}" if year else text
 
 
 @register.filter
