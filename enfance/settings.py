@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "enfance.messaging",
     "enfance.activities",
     "enfance.billing",
+    "enfance.payments",
     "enfance.documents",
     "enfance.portal",
     "enfance.public",
@@ -267,6 +268,9 @@ COMMUNE_HOURS = os.environ.get("ENFANCE_COMMUNE_HOURS",
 # The commune's logo on the PDF editions (enfance/documents): a PNG, JPEG or SVG file anywhere on the server,
 # read once per process; none by default (the letterhead then shows the name alone).
 COMMUNE_LOGO = os.environ.get("ENFANCE_COMMUNE_LOGO", "")
+# The commune's postcodes, comma-separated, when it has several (else the one of COMMUNE_ADDRESS): with the
+# city's name, they decide who pays the rate of households living outside the commune.
+COMMUNE_POSTAL_CODES = env_list("ENFANCE_COMMUNE_POSTAL_CODES", [])
 SITE_URL = os.environ.get("ENFANCE_SITE_URL", "http://127.0.0.1:8000")
 # The school-holiday zone of the commune's academy, as the `holidays` package names it (the Var: zone B).
 SCHOOL_ZONE = os.environ.get("ENFANCE_SCHOOL_ZONE", "Zone B")
@@ -274,6 +278,19 @@ if SCHOOL_ZONE not in ("Zone A", "Zone B", "Zone C"):
     raise ImproperlyConfigured(f"ENFANCE_SCHOOL_ZONE must be Zone A, Zone B or Zone C, not {SCHOOL_ZONE!r}")
 # Where a household's quotient familial comes from: "caf" (the CAF's quotient only), "tax" (revenu fiscal de
 # référence / 12 / parts only) or "caf_then_tax" (the CAF's when given, else the tax notice's).
+# --- online payment -------------------------------------------------------------
+# The sandbox bank (a local page offering pay, refuse and cancel) stands in for a real bank under `make run`
+# and in the tests; a régie without settings of its own pays there. Production refuses it.
+PAYMENT_SANDBOX = env_bool("ENFANCE_PAYMENT_SANDBOX", DEBUG or TESTING)
+if PAYMENT_SANDBOX and not (DEBUG or TESTING):
+    raise ImproperlyConfigured("ENFANCE_PAYMENT_SANDBOX is for demonstrations and tests: not with DEBUG off")
+# Until the commune has its PayFiP agreement: the page of its own site where families pay (the régies' own
+# settings may name another).
+PAYMENT_FALLBACK_URL = os.environ.get("ENFANCE_PAYMENT_FALLBACK_URL", "")
+# A dotted path to a function returning the requests.Session the PayFiP web service is reached through (the
+# tests' simulator); empty: eopayment's own.
+PAYFIP_SESSION_FACTORY = os.environ.get("ENFANCE_PAYFIP_SESSION_FACTORY", "")
+
 QF_RULE = os.environ.get("ENFANCE_QF_RULE", "caf_then_tax")
 if QF_RULE not in ("caf", "tax", "caf_then_tax"):
     raise ImproperlyConfigured(f"ENFANCE_QF_RULE must be caf, tax or caf_then_tax, not {QF_RULE!r}")

@@ -20,3 +20,5 @@ else:
     _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     _base, _, _db = REDIS_URL.rpartition("/")  # noqa: F405
     CACHES["default"]["LOCATION"] = f"{_base}/{(int(_db or 0) + _worker) % 16}"  # noqa: F405
+# The PayFiP web service is the local simulator: no test ever reaches the real one.
+PAYFIP_SESSION_FACTORY = "enfance.payments.payfip_simulator.simulated_session"

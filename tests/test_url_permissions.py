@@ -376,7 +376,7 @@ def test_shared_custody_each_household_sees_the_child_and_nothing_of_the_other()
     for own, other in ((roux_login, garnier_login), (garnier_login, roux_login)):
         client = _client(own)
         scopes = url_table.scopes_of(own)
-        start = [url_table.url_for(n) for n in url_table.names(PORTAL_WITHOUT_ID)]
+        start = [url_table.url_for(n) for n in url_table.names(PORTAL_WITHOUT_ID, get=True)]
         start += [url_table.url_for(n, s) for n in url_table.names(PORTAL_WITH_ID, get=True) for s in scopes]
         start += [url_table.url_for(n) for n in url_table.names(ACCOUNT, get=True) if TABLE[n].ok == 200]
         pages = _crawl_portal(client, start)

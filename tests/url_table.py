@@ -395,9 +395,11 @@ from tests.url_tables import (  # noqa: E402
     catalogue,
     documents,
     kitchen,
+    payments,
 )
 
-for _module in (catalogue, bookings, attendance, kitchen, billing_runs, billing_payments, billing_portal, documents):
+for _module in (catalogue, bookings, attendance, kitchen, billing_runs, billing_payments, billing_portal, documents,
+                payments):
     assert not set(_module.ROUTES) & set(TABLE), f"{_module.__name__} names a URL already in TABLE"
     TABLE.update(_module.ROUTES)
 

@@ -106,6 +106,22 @@ def record(*, regie, family, means, amount, received_on, reference="", invoice_i
     return payment
 
 
+def record_online(*, regie, family, amount, received_on, reference, invoice_ids=()):
+    """A card payment its provider confirmed over its own channel (payments.attempts, once per attempt, the
+    attempt's row locked): allocated to the invoices it was for that are still unpaid, then to the oldest
+    ones; the rest stays a credit on the account. It pays whatever the family chose, so it is never refused."""
+    amount = money(amount)
+    with transaction.atomic():
+        _lock_family(family)
+        payment = Payment.objects.create(regie=regie, family=family, means=Payment.Means.CARD, amount=amount,
+                                         received_on=received_on, reference=reference[:80])
+        invoices = open_invoices(regie, family)
+        wanted = set(invoice_ids)
+        _allocate(payment, [i for i in invoices if i.pk in wanted] + [i for i in invoices if i.pk not in wanted],
+                  amount)
+    return payment
+
+
 def unallocated(payment):
     allocated = payment.allocations.aggregate(total=Sum("amount"))["total"] or ZERO
     return money(payment.amount - allocated)

@@ -198,7 +198,7 @@ def test_a_login_that_turned_decisions_off_gets_no_e_mail_but_still_the_message(
     assert "La décision sur l'une de mes demandes" in page and "toujours envoyés" in page
     client.post(reverse("portal:preferences"), {"message": "on"})  # decision unticked
     assert notifications.preferences(alice) == {"message": True, "decision": False, "place_offered": False,
-                                                "invoice_issued": False, "reminder": False}
+                                                "invoice_issued": False, "reminder": False, "card_payment": False}
     change = _tax_request(alice)
     with django_capture_on_commit_callbacks(execute=True):
         requests.approve(change.pk, staff=staff)

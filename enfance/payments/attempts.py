@@ -1,0 +1,310 @@
+"""Online payment attempts: started from the ledger, confirmed only by the bank over its own channel.
+
+- start(): the amount comes from the ledger (the balance, or what is left on the invoices chosen); nothing the
+  browser sends changes it. Under the household's lock, an attempt still open on the same invoices is reused
+  rather than a second one opened, so two tabs cannot both be charged for one invoice.
+- check(): the notification, the family's return, the result page, the sweep and staff all call it. It never
+  reads an outcome from what it was sent: it asks the provider about the reference stored on the attempt, then
+  apply() moves the attempt under a lock on its row. A card Payment is recorded once per attempt (the row lock
+  and `payment` being set are what make twice, late, out of order and concurrent notices record one).
+- A bank's "paid" for another amount than the attempt's is kept for staff (needs_review), not recorded.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enfance.billing import ledger
+from enfance.billing import payments as billing_payments
+from enfance.billing.models import Invoice
+from enfance.billing.money import ZERO, euros, money
+from enfance.core import audit
+from enfance.families.models import Family
+
+from . import config
+from .models import PaymentAttempt, PaymentEvent
+from .providers import base
+
+logger = logging.getLogger(__name__)
+State = PaymentAttempt.State
+Source = PaymentEvent.Source
+
+MINIMUM = money("1.00")  # PayFiP's: under it, the page says how to pay otherwise
+REUSE = datetime.timedelta(minutes=15)  # a PayFiP operation's identifier lives 15 minutes
+PAGE_CHECK_EVERY = datetime.timedelta(seconds=3)  # the result page's refresh asks the bank at most this often
+GIVE_UP = datetime.timedelta(hours=3)  # beyond PayFiP's 2 hours of "still on the payment page"
+
+_OUTCOME_STATES = {base.PAID: State.PAID, base.REFUSED: State.REFUSED, base.CANCELLED: State.CANCELLED,
+                   base.EXPIRED: State.EXPIRED}
+
+
+class PaymentRefused(Exception):
+    """Why an attempt could not be started, in French, for the family."""
+
+    def __init__(self, message, attempt=None):
+        super().__init__(message)
+        self.message, self.attempt = message, attempt
+
+
+def open_invoices(regie, family):
+    return billing_payments.open_invoices(regie, family)
+
+
+def due(regie, family, invoice_ids=None):
+    """(amount, invoices chosen) that an online payment would ask for now: the balance of the account (its
+    credit deducted), or what is left on the invoices chosen (each of them the household's own and unpaid)."""
+    if invoice_ids:
+        wanted = set(invoice_ids)
+        chosen = [i for i in open_invoices(regie, family) if i.pk in wanted]
+        if len(chosen) != len(wanted):
+            raise PaymentRefused(_("Une des factures choisies n'est plus à payer : rechargez la page."))
+        return money(sum((i.left for i in chosen), ZERO)), chosen
+    return max(ledger.balance(regie, family), ZERO), []
+
+
+def _email(user, family):
+    for address in [getattr(user, "email", "")] + [login.email for login in family.logins.all()]:
+        if address and 6 <= len(address) <= 80:
+            return address
+    return ""
+
+
+def _refdet(regie, attempt, invoices):
+    # One invoice: its number, the reference its paper asks to recall; else ours, unique per attempt.
+    return invoices[0].number if len(invoices) == 1 else f"{regie.code}P{attempt.pk:010d}"
+
+
+def _overlaps(attempt, invoice_ids):
+    """Would paying `invoice_ids` (empty: the whole balance) charge again what the attempt is paying?"""
+    theirs = set(attempt.invoices.values_list("pk", flat=True))
+    return not theirs or not invoice_ids or bool(theirs & set(invoice_ids))
+
+
+def _event(attempt, source, *, state="", changed=False, raw=None, note="", actor=None):
+    return PaymentEvent.objects.create(attempt=attempt, source=source, state=state, changed=changed,
+                                       raw=raw or {}, note=note[:300],
+                                       actor=actor if actor is not None and actor.is_authenticated else None)
+
+
+def in_progress(regie, family, invoice_ids=()):
+    """The household's attempt still open on these invoices and recent enough to be reused, or None."""
+    for attempt in (PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
+                                                  created_at__gte=timezone.now() - REUSE)
+                    .order_by("-created_at")):
+        if _overlaps(attempt, invoice_ids):
+            return attempt
+    return None
+
+
+def start(*, regie, family, user, invoice_ids=(), url_for):
+    """Open an attempt and the bank's operation for what the household owes (see due()); the attempt, with
+    `bank_url` to send the payer to. `url_for(name, token)` makes the attempt's absolute URLs. An attempt in
+    progress on the same invoices is returned instead (`attempt.reused`); PaymentRefused says why not."""
+    found = config.for_regie(regie)
+    if found is None:
+        raise PaymentRefused(_("Le paiement en ligne n'est pas ouvert pour cette régie."))
+    name, provider = found
+    invoice_ids = sorted(set(invoice_ids))
+    # Older open attempts are asked about first (outside any lock: the bank may be slow): one that was paid is
+    # recorded before anything is computed from the ledger.
+    for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
+                                               created_at__lt=timezone.now() - REUSE).exclude(reference=""):
+        check(stale, source=Source.PAGE)
+    with transaction.atomic():
+        Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+        current = in_progress(regie, family, invoice_ids)
+        if current is not None:
+            current.reused = True
+            return current
+        amount, invoices = due(regie, family, invoice_ids)
+        if amount < max(MINIMUM, provider.minimal_amount):
+            raise PaymentRefused(_("Le paiement en ligne n'accepte pas moins de %(minimum)s.")
+                                 % {"minimum": euros(max(MINIMUM, provider.minimal_amount))} if amount > 0
+                                 else _("Il n'y a rien à payer."))
+        if provider.maximal_amount is not None and amount > provider.maximal_amount:
+            raise PaymentRefused(_("Le paiement en ligne n'accepte pas plus de %(maximum)s : payez à la régie.")
+                                 % {"maximum": euros(provider.maximal_amount)})
+        email = _email(user, family)
+        if not email:
+            raise PaymentRefused(_("La banque demande une adresse électronique : ajoutez-la à votre compte."))
+        attempt = PaymentAttempt.objects.create(regie=regie, family=family, started_by=user, provider=name,
+                                                amount=amount, email=email, refdet="-")
+        attempt.refdet = _refdet(regie, attempt, invoices)
+        attempt.save(update_fields=["refdet"])
+        attempt.invoices.set(invoices)
+    # The bank is called once the attempt is committed: if we die meanwhile, the sweep finds it (no reference,
+    # so never paid) and closes it.
+    try:
+        started = provider.start(
+            attempt_id=attempt.token, amount=attempt.amount, email=attempt.email, refdet=attempt.refdet,
+            year=timezone.localdate().year, description=_("Régie %(regie)s") % {"regie": regie.name},
+            notify_url=url_for("payments:notify", attempt.token), return_url=url_for("payments:back", attempt.token))
+    except (base.ProviderError, ValueError) as error:
+        logger.warning("Starting payment attempt %s failed: %s", attempt.pk, error)
+        with transaction.atomic():
+            attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+            attempt.state, attempt.finished_at, attempt.message = State.ERROR, timezone.now(), str(error)[:300]
+            attempt.save(update_fields=["state", "finished_at", "message"])
+            _event(attempt, Source.START, state=base.ERROR, changed=True, raw={"error": str(error)[:500]})
+        raise PaymentRefused(_("La banque ne répond pas pour le moment : réessayez dans quelques minutes, ou "
+                               "payez à la régie."), attempt) from error
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt.reference, attempt.bank_url, attempt.started_at = started.reference, started.url, timezone.now()
+        fields = ["reference", "bank_url", "started_at"]
+        if attempt.state == State.CREATED:
+            attempt.state = State.PENDING
+            fields.append("state")
+        attempt.save(update_fields=fields)
+        _event(attempt, Source.START, state=base.PENDING, changed=True, raw=started.raw)
+    attempt.reused = False
+    return attempt
+
+
+def check(attempt, *, source, actor=None):
+    """Ask the provider what became of the attempt and apply it; the attempt as it now is. Safe to call any
+    number of times, at once: only the first confirmation records a payment."""
+    if attempt.state == State.PAID or not attempt.reference:
+        return attempt
+    try:
+        provider = config.provider(attempt.provider, attempt.regie)
+        outcome = provider.status(reference=attempt.reference, started_at=attempt.started_at or attempt.created_at)
+    except (base.ProviderError, LookupError) as error:
+        logger.warning("Asking about payment attempt %s failed: %s", attempt.pk, error)
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=timezone.now())
+        _event(attempt, source, state=base.ERROR, raw={"error": str(error)[:500]}, actor=actor)
+        return attempt
+    return apply(attempt.pk, outcome, source=source, actor=actor)
+
+
+def apply(attempt_id, outcome, *, source, actor=None):
+    """Move the attempt by what the provider said (its row locked); record the card payment once."""
+    from . import notices
+
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().select_related("regie", "family").get(pk=attempt_id)
+        now = timezone.now()
+        attempt.checked_at, attempt.checks = now, attempt.checks + 1
+        fields = ["checked_at", "checks"]
+        changed = False
+        if outcome.reference != attempt.reference:
+            note = "the provider answered about another operation"  # never ours to apply
+        elif attempt.state == State.PAID:
+            note = "already paid"
+        elif outcome.state == base.PAID:
+            changed, note = True, ""
+            attempt.state, attempt.finished_at, attempt.paid_amount = State.PAID, now, outcome.amount
+            attempt.test = outcome.test
+            fields += ["state", "finished_at", "paid_amount", "test"]
+            if outcome.amount is None or money(outcome.amount) != attempt.amount:
+                attempt.needs_review = True
+                attempt.review_note = (_("La banque confirme %(paid)s pour %(asked)s demandés : à vérifier avant "
+                                         "tout enregistrement.") % {"paid": euros(outcome.amount or ZERO),
+                                                                    "asked": euros(attempt.amount)})[:300]
+                fields += ["needs_review", "review_note"]
+            else:
+                attempt.payment = _record(attempt)
+                fields.append("payment")
+                transaction.on_commit(lambda pk=attempt.pk: notices.tell_paid(pk))
+        elif outcome.state in _OUTCOME_STATES and attempt.is_open:
+            changed, note = True, ""
+            attempt.state, attempt.finished_at = _OUTCOME_STATES[outcome.state], now
+            attempt.message = outcome.message[:300]
+            fields += ["state", "finished_at", "message"]
+        else:
+            note = ""  # still pending, or a late refusal of an attempt already closed
+        attempt.save(update_fields=fields)
+        _event(attempt, source, state=outcome.state, changed=changed, raw=outcome.raw, note=note, actor=actor)
+    return attempt
+
+
+def _record(attempt):
+    invoice_ids = list(attempt.invoices.values_list("pk", flat=True))
+    return billing_payments.record_online(
+        regie=attempt.regie, family=attempt.family, amount=attempt.amount, received_on=timezone.localdate(),
+        reference=f"{attempt.provider} {attempt.reference}", invoice_ids=invoice_ids)
+
+
+def abandon(attempt, *, actor):
+    """The family gives up an attempt still open (another tab, a mistake): it is closed on our side. Should the
+    bank confirm a payment afterwards, check() still records it: the money was taken."""
+    with transaction.atomic():
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if not attempt.is_open:
+            return attempt
+        attempt.state, attempt.finished_at = State.CANCELLED, timezone.now()
+        attempt.save(update_fields=["state", "finished_at"])
+        _event(attempt, Source.FAMILY, state=base.CANCELLED, changed=True, note="abandoned by the family",
+               actor=actor)
+    return attempt
+
+
+def reconcile(attempt, *, actor, decision, note):
+    """Staff settle an attempt by hand, audited: "check" asks the bank again; "record" records the payment of
+    an attempt the bank confirmed for another amount, for the amount the bank confirmed; "close" closes an open
+    attempt the bank will never confirm."""
+    note = (note or "").strip()
+    if not note:
+        raise PaymentRefused(_("Indiquez le motif."))
+    if decision == "check":
+        attempt = check(attempt, source=Source.STAFF, actor=actor)
+    else:
+        with transaction.atomic():
+            attempt = PaymentAttempt.objects.select_for_update().select_related("regie", "family").get(pk=attempt.pk)
+            if decision == "record":
+                if attempt.state != State.PAID or attempt.payment_id or not attempt.needs_review:
+                    raise PaymentRefused(_("Seul un paiement confirmé par la banque et mis en attente se régularise."))
+                attempt.amount = money(attempt.paid_amount)
+                attempt.payment = _record(attempt)
+                attempt.needs_review = False
+                attempt.save(update_fields=["amount", "payment", "needs_review"])
+            elif decision == "close":
+                if not attempt.is_open:
+                    raise PaymentRefused(_("Ce paiement n'est plus en cours."))
+                attempt.state, attempt.finished_at = State.EXPIRED, timezone.now()
+                attempt.save(update_fields=["state", "finished_at"])
+            else:
+                raise PaymentRefused(_("Décision inconnue."))
+            _event(attempt, Source.STAFF, state=attempt.state, changed=True, note=note, actor=actor)
+    audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family, note=note)
+    return attempt
+
+
+def sweep_pending():
+    """The sweep's job: every open attempt asked about again (at most once a minute each); those the bank
+    still has not settled after GIVE_UP, and those never opened at the bank, closed. The number handled."""
+    now = timezone.now()
+    handled = 0
+    for attempt in (PaymentAttempt.objects.filter(state__in=PaymentAttempt.OPEN_STATES)
+                    .select_related("regie").order_by("created_at")[:500]):
+        if attempt.checked_at and attempt.checked_at > now - datetime.timedelta(minutes=1):
+            continue
+        if attempt.reference:
+            attempt = check(attempt, source=Source.SWEEP)
+        if attempt.is_open and attempt.created_at < now - (GIVE_UP if attempt.reference else REUSE):
+            with transaction.atomic():
+                locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+                if locked.is_open:
+                    locked.state, locked.finished_at = State.EXPIRED, now
+                    locked.save(update_fields=["state", "finished_at"])
+                    _event(locked, Source.SWEEP, state=base.EXPIRED, changed=True,
+                           note="no outcome from the bank in time")
+        handled += 1
+    return handled
+
+
+def family_attempts(family):
+    return (PaymentAttempt.objects.filter(family=family).select_related("regie", "payment")
+            .prefetch_related("invoices"))
+
+
+def get_for_family(family, token):
+    """The household's own attempt, or None (another household's answers as one that does not exist)."""
+    return PaymentAttempt.objects.filter(family=family, token=token).select_related("regie").first()
+
+
+def invoice_numbers(attempt):
+    return [i.number for i in attempt.invoices.all() if i.kind == Invoice.Kind.INVOICE]

@@ -1,0 +1,98 @@
+"""Our own interface to an online payment provider (plain Python, no Django).
+
+The services talk to a `Provider`; each bank sits behind one adapter (payfip.py for the
+DGFiP's PayFiP). Two rules shape it:
+
+- an outcome is only ever read from the bank over its own channel: `status()` asks the bank
+  about the reference stored on our attempt. The notification and the payer's return only
+  say "go and ask"; nothing they carry is trusted.
+- the amount asked for comes from our records (`start(amount=...)`), and the amount the bank
+  reports as paid comes back in `Outcome.amount` so that the caller can compare the two.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+PENDING = "pending"  # the payer has not decided yet (or the bank does not know yet)
+PAID = "paid"
+REFUSED = "refused"  # the card or the debit was refused
+CANCELLED = "cancelled"  # the payer gave up on the bank's page
+EXPIRED = "expired"  # the operation is over without a payment (abandoned, forgotten by the bank)
+ERROR = "error"  # the bank answered something we cannot interpret
+
+STATES = (PENDING, PAID, REFUSED, CANCELLED, EXPIRED, ERROR)
+FINAL_STATES = frozenset({PAID, REFUSED, CANCELLED, EXPIRED})
+
+
+class ProviderError(Exception):
+    """Talking to the bank went wrong: network, SOAP fault, an answer we cannot read.
+
+    `str(error)` is safe to log (no e-mail address, no card data); `code` is the bank's error
+    code when it gave one (PayFiP's "P1", "R3"...), else a short word of ours.
+    """
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Started:
+    """A payment operation opened at the bank."""
+
+    reference: str  # the bank's identifier of the operation (PayFiP's idop): store it on the attempt
+    url: str  # where to send the payer
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bank says about an operation, asked over its own channel."""
+
+    state: str
+    reference: str
+    amount: Decimal | None  # the bank's montant for the operation (a payment only when state is paid)
+    raw: dict
+    test: bool  # a test transaction (PayFiP saisie "T"): never a real payment
+    message: str = ""  # a short explanation, safe to log
+
+    def __post_init__(self):
+        if self.state not in STATES:
+            raise ValueError(f"unknown payment state {self.state!r}")
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL_STATES
+
+
+class Provider:
+    """What the payment services expect of a bank adapter."""
+
+    minimal_amount: Decimal = Decimal("0.01")
+    maximal_amount: Decimal | None = None
+
+    def start(
+        self,
+        *,
+        attempt_id,
+        amount: Decimal,
+        email: str,
+        refdet: str,
+        year: int | str,
+        description: str,
+        notify_url: str,
+        return_url: str,
+    ) -> Started:
+        """Open an operation at the bank for `amount` (from our records) and return where to send
+        the payer. `notify_url` and `return_url` are this attempt's own URLs. Raises ValueError
+        for bad input (before any network call) and ProviderError when the bank could not be
+        reached or refused the request."""
+        raise NotImplementedError
+
+    def status(self, *, reference: str, started_at: datetime.datetime) -> Outcome:
+        """Ask the bank, over its own channel, what became of the operation `reference`, opened
+        at `started_at` (aware). Raises ProviderError when the bank could not answer."""
+        raise NotImplementedError

@@ -1,0 +1,22 @@
+"""{% pay_button regie amount next=... invoices=... %}: what a page offers to pay online for one régie."""
+
+from django import template
+
+from enfance.billing.money import ZERO, money
+
+from .. import attempts, config
+
+register = template.Library()
+
+
+@register.inclusion_tag("payments/_pay_button.html", takes_context=True)
+def pay_button(context, regie, amount, next="", invoices=(), label=""):
+    amount = money(amount or ZERO)
+    invoice_ids = [getattr(i, "pk", i) for i in invoices] if invoices else []
+    online = bool(config.provider_name(regie))
+    return {
+        "regie": regie, "amount": amount, "invoice_ids": invoice_ids, "next": next, "label": label,
+        "online": online and amount >= attempts.MINIMUM, "too_small": online and ZERO < amount < attempts.MINIMUM,
+        "fallback": "" if online else config.fallback_url(regie), "due": amount > 0,
+        "csrf_token": context.get("csrf_token"),
+    }

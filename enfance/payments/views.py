@@ -1,0 +1,119 @@
+"""Paying online: the household starts an attempt (portal), the bank notifies and sends the payer back
+(anonymous URLs carrying the attempt's token), and a result page found by that token.
+
+The notification trusts nothing it receives but the token in its own URL: it asks the bank (attempts.check).
+It is exempt from CSRF (a bank's server posts it) and outside the portal's gates (no login, no service rules).
+"""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from enfance.billing.models import Regie
+from enfance.core.pagination import paginate
+from enfance.portal.decorators import family_required
+
+from . import attempts
+from .models import PaymentAttempt
+
+SECTION = "billing"
+
+
+def _url_for(request):
+    return lambda name, token: request.build_absolute_uri(reverse(name, args=[token]))
+
+
+def _ids(values):
+    try:
+        return sorted({int(v) for v in values})
+    except (TypeError, ValueError):
+        return None
+
+
+@require_POST
+@family_required
+def start(request):
+    """Pay the balance of one régie, or the invoices chosen; the amount is the ledger's, never the form's."""
+    family = request.family
+    regie = Regie.objects.filter(pk=request.POST.get("regie") or 0).first()
+    invoice_ids = _ids(request.POST.getlist("invoice"))
+    back = request.POST.get("next") or reverse("portal:invoices")
+    if not back.startswith("/") or back.startswith("//"):
+        back = reverse("portal:invoices")
+    if regie is None or invoice_ids is None:
+        messages.error(request, _("Ce paiement n'est pas possible : rechargez la page."))
+        return redirect(back)
+    try:
+        attempt = attempts.start(regie=regie, family=family, user=request.user, invoice_ids=invoice_ids,
+                                 url_for=_url_for(request))
+    except attempts.PaymentRefused as refused:
+        messages.error(request, refused.message)
+        return redirect(back)
+    if attempt.reused:
+        messages.info(request, _("Un paiement de ces factures est déjà en cours : le voici. Terminez-le à la "
+                                 "banque, ou abandonnez-le pour en commencer un autre."))
+        return redirect("payments:result", attempt.token)
+    return redirect(attempt.bank_url)
+
+
+@require_GET
+@family_required
+def attempt_list(request):
+    page = paginate(request, attempts.family_attempts(request.family))
+    return render(request, "payments/attempts.html", {"page": page, "attempts": page.object_list,
+                                                      "section": SECTION})
+
+
+@require_POST
+@family_required
+def abandon(request, token):
+    attempt = attempts.get_for_family(request.family, token)
+    if attempt is None:
+        raise Http404
+    attempts.abandon(attempt, actor=request.user)
+    return redirect("payments:result", attempt.token)
+
+
+@never_cache
+@require_GET
+def result(request, token):
+    """The attempt's outcome, for whoever holds its token (the phone's session may have expired at the bank).
+    While it is pending the page asks the bank again and refreshes itself, with or without JavaScript."""
+    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family"), token=token)
+    if attempt.is_open and attempt.reference and (
+            attempt.checked_at is None or attempts.timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
+        attempt = attempts.check(attempt, source=attempts.Source.PAGE)
+    own = (request.user.is_authenticated and getattr(request.user, "is_family", False)
+           and request.user.family_id == attempt.family_id)
+    return render(request, "payments/result.html", {
+        "attempt": attempt, "own": own, "section": SECTION,
+        "numbers": attempts.invoice_numbers(attempt) if own else [],
+        "refresh": attempt.is_open,
+    })
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def notify(request, token):
+    """The bank's server-to-server notification: only the token in the URL is read; the bank is asked."""
+    attempt = PaymentAttempt.objects.select_related("regie").filter(token=token).first()
+    if attempt is None:
+        return HttpResponse("unknown", status=404, content_type="text/plain")
+    attempts.check(attempt, source=attempts.Source.NOTIFICATION)
+    return HttpResponse("OK", content_type="text/plain")
+
+
+@never_cache
+@require_GET
+def back(request, token):
+    """Where the bank sends the payer back: the bank is asked (never the query string), then the result."""
+    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie"), token=token)
+    attempts.check(attempt, source=attempts.Source.RETURN)
+    return redirect("payments:result", attempt.token)
+
