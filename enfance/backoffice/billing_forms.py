@@ -101,10 +101,49 @@ class RegieForm(forms.ModelForm):
                 regie=instance).values_list("activity_id", flat=True)]
         self.fields["payment_days"].validators.append(MaxValueValidator(365))
         self.fields["name"].widget.attrs["autocomplete"] = "off"
+        self._payment_fields(instance)
         self.code_locked = admin_services.has_issued(instance)
         if self.code_locked:
             self.fields["code"].disabled = True
             self.fields["code"].help_text = _("Des factures portent déjà ce code : il ne peut plus changer.")
+
+    def _payment_fields(self, instance):
+        from django.conf import settings
+
+        from enfance.payments import config
+
+        current = instance.payment_settings or {}
+        choices = [("", _("Pas de paiement en ligne")), (config.PAYFIP, _("PayFiP (DGFiP)"))]
+        if settings.PAYMENT_SANDBOX:
+            choices.append((config.SANDBOX, _("Banque de démonstration (jamais en production)")))
+        self.fields["pay_provider"] = forms.ChoiceField(
+            label=_("Paiement en ligne"), choices=choices, required=False,
+            initial=current.get("provider", ""),
+            help_text=_("Sans prestataire, le lien ci-dessous remplace le bouton de paiement sur le portail."))
+        self.fields["pay_numcli"] = forms.CharField(
+            label=_("Numéro client PayFiP"), required=False, max_length=6, initial=current.get("numcli", ""),
+            help_text=_("Les 6 chiffres donnés par la DGFiP à l'adhésion de la régie."))
+        self.fields["pay_saisie"] = forms.ChoiceField(
+            label=_("Mode PayFiP"), required=False, initial=current.get("saisie", "T"),
+            choices=[("T", _("Test")), ("X", _("Activation")), ("W", _("Production"))])
+        self.fields["pay_link"] = forms.URLField(
+            label=_("Page de paiement de la commune"), required=False, max_length=500,
+            initial=current.get("link", ""), assume_scheme="https",
+            help_text=_("Tant que la régie n'a pas PayFiP : l'adresse de la page où les familles paient."))
+
+    def clean(self):
+        from enfance.payments import config
+
+        cleaned = super().clean()
+        try:
+            cleaned["payment_settings"] = config.clean({
+                "provider": cleaned.get("pay_provider"), "numcli": cleaned.get("pay_numcli"),
+                "saisie": cleaned.get("pay_saisie"), "link": cleaned.get("pay_link")})
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                self.add_error({"provider": "pay_provider", "numcli": "pay_numcli",
+                                "saisie": "pay_saisie"}.get(field, None), messages)
+        return cleaned
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -127,7 +166,10 @@ class RegieForm(forms.ModelForm):
         return chosen
 
     def values(self):
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        values = {name: self.cleaned_data[name] for name in self._meta.fields}
+        if "payment_settings" in self.cleaned_data:
+            values["payment_settings"] = self.cleaned_data["payment_settings"]
+        return values
 
     def validate_unique(self):
         pass  # clean_name and clean_code say it in French; the database constraint stays the last word

@@ -97,10 +97,19 @@ urlpatterns = [
 ]
 
 # The activities' pages, one module each (catalogue, bookings at the desk, attendance, kitchen and occupancy).
-from . import urls_attendance, urls_billing, urls_bookings, urls_catalogue, urls_kitchen, urls_payments  # noqa: E402
+from . import (  # noqa: E402
+    urls_attendance,
+    urls_billing,
+    urls_bookings,
+    urls_catalogue,
+    urls_kitchen,
+    urls_online_payments,
+    urls_payments,
+)
 
 urlpatterns += urls_catalogue.urlpatterns + urls_bookings.urlpatterns + urls_attendance.urlpatterns \
-    + urls_kitchen.urlpatterns + urls_billing.urlpatterns + urls_payments.urlpatterns
+    + urls_kitchen.urlpatterns + urls_billing.urlpatterns + urls_payments.urlpatterns \
+    + urls_online_payments.urlpatterns
 
 # The PDF editions (enfance/documents).
 from . import urls_documents  # noqa: E402

@@ -62,6 +62,8 @@ def _regie_shown(regie, activities):
         "name": regie.name, "code": regie.code, "address": regie.address, "hours": regie.hours,
         "payment_days": str(regie.payment_days),
         "activities": ", ".join(sorted(a.name for a in activities)),
+        # The PayFiP client number and mode, or the commune's payment page: who changed them, and when.
+        "payment_settings": ", ".join(f"{k}={v}" for k, v in sorted((regie.payment_settings or {}).items())),
     }
 
 
@@ -69,7 +71,8 @@ REGIE_LABELS = {"name": Regie._meta.get_field("name").verbose_name, "code": Regi
                 "address": Regie._meta.get_field("address").verbose_name,
                 "hours": Regie._meta.get_field("hours").verbose_name,
                 "payment_days": Regie._meta.get_field("payment_days").verbose_name,
-                "activities": Regie._meta.get_field("activities").verbose_name}
+                "activities": Regie._meta.get_field("activities").verbose_name,
+                "payment_settings": gettext_lazy("paiement en ligne")}
 
 
 def save_regie(regie, values, activities, *, actor):
@@ -322,7 +325,7 @@ def request_issue(run_id, *, actor):
     """Ask for the issue of a previewed run (the worker checks that nothing changed since the preview).
     AlreadyDone when it is issued, under way or already asked for (a double click): nothing is enqueued twice."""
     with transaction.atomic():
-        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        run = InvoiceRun.objects.select_for_update(of=("self",)).select_related("regie").get(pk=run_id)
         if run.state == State.ISSUED:
             raise AlreadyDone(_("Cette facturation est déjà émise."))
         if run.state == State.ISSUING:

@@ -114,7 +114,7 @@ def fingerprint(unit_ids, first_day, last_day):
 def _claim(run_id):
     """Take the next attempt of a run in preview, its earlier drafts deleted: (run, attempt)."""
     with transaction.atomic():
-        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        run = InvoiceRun.objects.select_for_update(of=("self",)).select_related("regie").get(pk=run_id)
         if run.state != State.PREVIEWING:
             raise RunError(_("Cette facturation n'est plus en prévisualisation."))
         # Drafts have no billed days and no allocations: deleted in two statements, without the collector.
@@ -290,7 +290,7 @@ def issue(run_id, *, now=None, batch=200):
     """Promote the run's drafts: RunError when what the preview priced changed since (preview again)."""
     now = now or timezone.now()
     with transaction.atomic():
-        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        run = InvoiceRun.objects.select_for_update(of=("self",)).select_related("regie").get(pk=run_id)
         if run.state == State.PREVIEWED:
             if fingerprint(_unit_ids(run.regie), _window(run), run.last_day) != run.fingerprint:
                 raise RunError(_("Des réservations, absences ou présences ont changé depuis la prévisualisation : "
@@ -311,7 +311,7 @@ def issue(run_id, *, now=None, batch=200):
 def _issue_batch(run_id, now, batch):
     """One batch of drafts issued in one transaction; False once none is left (the run is then issued)."""
     with transaction.atomic():
-        run = InvoiceRun.objects.select_for_update().select_related("regie").get(pk=run_id)
+        run = InvoiceRun.objects.select_for_update(of=("self",)).select_related("regie").get(pk=run_id)
         if run.state != State.ISSUING:
             return False
         # Credit notes before invoices within a household: the invoice's previous balance counts them.

@@ -83,6 +83,13 @@ def _overlaps(attempt, invoice_ids):
     return not theirs or not invoice_ids or bool(theirs & set(invoice_ids))
 
 
+def _locked(pk):
+    """The attempt, its row locked (its own row only: the household's and the régie's are the ledger's to lock,
+    and record_online locks the household after it)."""
+    return (PaymentAttempt.objects.select_for_update(no_key=True, of=("self",)).select_related("regie", "family")
+            .get(pk=pk))
+
+
 def _event(attempt, source, *, state="", changed=False, raw=None, note="", actor=None):
     return PaymentEvent.objects.create(attempt=attempt, source=source, state=state, changed=changed,
                                        raw=raw or {}, note=note[:300],
@@ -145,14 +152,14 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     except (base.ProviderError, ValueError) as error:
         logger.warning("Starting payment attempt %s failed: %s", attempt.pk, error)
         with transaction.atomic():
-            attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+            attempt = _locked(attempt.pk)
             attempt.state, attempt.finished_at, attempt.message = State.ERROR, timezone.now(), str(error)[:300]
             attempt.save(update_fields=["state", "finished_at", "message"])
             _event(attempt, Source.START, state=base.ERROR, changed=True, raw={"error": str(error)[:500]})
         raise PaymentRefused(_("La banque ne répond pas pour le moment : réessayez dans quelques minutes, ou "
                                "payez à la régie."), attempt) from error
     with transaction.atomic():
-        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt = _locked(attempt.pk)
         attempt.reference, attempt.bank_url, attempt.started_at = started.reference, started.url, timezone.now()
         fields = ["reference", "bank_url", "started_at"]
         if attempt.state == State.CREATED:
@@ -185,7 +192,7 @@ def apply(attempt_id, outcome, *, source, actor=None):
     from . import notices
 
     with transaction.atomic():
-        attempt = PaymentAttempt.objects.select_for_update().select_related("regie", "family").get(pk=attempt_id)
+        attempt = _locked(attempt_id)
         now = timezone.now()
         attempt.checked_at, attempt.checks = now, attempt.checks + 1
         fields = ["checked_at", "checks"]
@@ -232,7 +239,7 @@ def abandon(attempt, *, actor):
     """The family gives up an attempt still open (another tab, a mistake): it is closed on our side. Should the
     bank confirm a payment afterwards, check() still records it: the money was taken."""
     with transaction.atomic():
-        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        attempt = _locked(attempt.pk)
         if not attempt.is_open:
             return attempt
         attempt.state, attempt.finished_at = State.CANCELLED, timezone.now()
@@ -253,7 +260,7 @@ def reconcile(attempt, *, actor, decision, note):
         attempt = check(attempt, source=Source.STAFF, actor=actor)
     else:
         with transaction.atomic():
-            attempt = PaymentAttempt.objects.select_for_update().select_related("regie", "family").get(pk=attempt.pk)
+            attempt = _locked(attempt.pk)
             if decision == "record":
                 if attempt.state != State.PAID or attempt.payment_id or not attempt.needs_review:
                     raise PaymentRefused(_("Seul un paiement confirmé par la banque et mis en attente se régularise."))
@@ -286,7 +293,7 @@ def sweep_pending():
             attempt = check(attempt, source=Source.SWEEP)
         if attempt.is_open and attempt.created_at < now - (GIVE_UP if attempt.reference else REUSE):
             with transaction.atomic():
-                locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+                locked = _locked(attempt.pk)
                 if locked.is_open:
                     locked.state, locked.finished_at = State.EXPIRED, now
                     locked.save(update_fields=["state", "finished_at"])

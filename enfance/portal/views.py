@@ -26,6 +26,7 @@ def home(request):
         "children": children,
         "missing": categories.missing_items(family, children),
         "pending_count": family.change_requests.pending().count(),
+        "accounts": [account for account in portal_queries.accounts(family) if account.owed],
         "section": "home",
     })
 

@@ -79,10 +79,11 @@ def test_the_invoice_shows_each_line_with_its_days_calculation_and_rule(world, a
     assert "décembre 2026 : 2, 9 et 16" in body  # the days, in French, a month at a time
     assert "3 × 5,10\u00a0€" in body and "15,30\u00a0€" in body
     assert "Réservé" in body  # the line's nature
-    # How to pay, at the régie: no online payment exists yet.
+    # How to pay, at the régie, or online (the sandbox bank in the tests) for what is left on this invoice.
     assert regie.address in body and regie.hours in body
     assert "chèque" in body and "espèces" in body and "CESU" in body
-    assert "en ligne" not in body
+    assert "Payer cette facture par carte : 15,30 €" in body
+    assert f'name="invoice" value="{invoice.pk}"' in body and f'name="regie" value="{regie.pk}"' in body
     # The legal mentions of a local authority's payment notice.
     assert f"Mairie {de_name(settings.COMMUNE_NAME)}" in body
     assert "délibération du conseil municipal" in body

@@ -12,7 +12,7 @@ from tests.helpers import session_queries
 # Each page's queries besides the session's, whatever the household's size: the login with its household,
 # the inbox count, then the page's own.
 PAGES = [
-    ("portal:home", False, 6),  # + the household's records, its guardians, children, pending requests
+    ("portal:home", False, 8),  # + the household's records, its guardians, children, pending requests, its balances (2)
     ("portal:information", False, 8),  # + the QF valid today (portal_queries.quotient_today)
     ("portal:requests", False, 3),
     ("portal:child", True, 5),

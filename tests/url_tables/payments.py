@@ -7,7 +7,7 @@ notification URLs carry the attempt's random token: tested as token links (a tam
 
 from decimal import Decimal
 
-from tests.url_table import AUTH, PORTAL_WITHOUT_ID, Route
+from tests.url_table import AGENT, AUTH, PORTAL_WITHOUT_ID, STAFF, Route
 from tests.url_tables.billing_portal import _invoice
 
 
@@ -41,6 +41,10 @@ def _start(s):
     return {}
 
 
+def _attempt_id(s):
+    return {"attempt_id": _attempt(s).pk}
+
+
 ROUTES = {
     "payments:list": Route(PORTAL_WITHOUT_ID, kwargs=_start),
     "payments:start": Route(PORTAL_WITHOUT_ID, kwargs=_start, post_only=True, ok=302),
@@ -49,4 +53,7 @@ ROUTES = {
     "payments:back": Route(AUTH, kwargs=_token, ok=302, marker=b"Votre paiement en ligne"),
     "payments:notify": Route(AUTH, kwargs=_token, marker=b"OK"),
     "payments:sandbox_bank": Route(AUTH, kwargs=_bank, marker=b"Paiement par carte"),
+    "backoffice:online_payments": Route(STAFF, role=AGENT),
+    "backoffice:online_payment": Route(STAFF, kwargs=_attempt_id, role=AGENT),
+    "backoffice:online_payment_reconcile": Route(STAFF, kwargs=_attempt_id, role=AGENT, post_only=True, ok=302),
 }

@@ -10,13 +10,19 @@ register = template.Library()
 
 
 @register.inclusion_tag("payments/_pay_button.html", takes_context=True)
-def pay_button(context, regie, amount, next="", invoices=(), label=""):
+def pay_button(context, regie, amount, next="", invoice=None, label=""):
     amount = money(amount or ZERO)
-    invoice_ids = [getattr(i, "pk", i) for i in invoices] if invoices else []
+    invoice_ids = [invoice.pk] if invoice is not None else []
     online = bool(config.provider_name(regie))
     return {
         "regie": regie, "amount": amount, "invoice_ids": invoice_ids, "next": next, "label": label,
         "online": online and amount >= attempts.MINIMUM, "too_small": online and ZERO < amount < attempts.MINIMUM,
         "fallback": "" if online else config.fallback_url(regie), "due": amount > 0,
-        "csrf_token": context.get("csrf_token"),
+        "csrf_token": context.get("csrf_token"), "minimum": attempts.MINIMUM,
     }
+
+
+@register.filter
+def pays_online(regie):
+    """Whether this régie's families can pay by card on the portal."""
+    return bool(config.provider_name(regie))
