@@ -7,6 +7,7 @@ from django.utils import timezone
 from enfance.billing import ledger, portal_queries
 from enfance.billing.models import Invoice, InvoiceRun, Payment, Quotient
 from enfance.families.models import Family, TaxInfo
+from enfance.payments.models import PaymentAttempt
 from tests.activities.test_demo import D, assert_booking_invariants, seed_on
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +45,15 @@ def test_the_demo_runs_and_statements_read_in_the_order_they_happened(monkeypatc
         assert run.created_at < run.issued_at  # started, then issued: never "lancée" after its issue
         assert set(run.invoices.values_list("issued_at", flat=True)) == {run.issued_at}
         assert not run.invoices.filter(created_at__gt=run.issued_at).exists()
-    for payment in Payment.objects.all():
+    for payment in Payment.objects.exclude(means=Payment.Means.CARD):
         assert timezone.localdate(payment.recorded_at) == payment.received_on
         assert issued[0].date() < payment.received_on < issued[1].date()
+    # One household paid its November invoice online, at the sandbox bank, after its issue; another's card was
+    # refused.
+    (card,) = Payment.objects.filter(means=Payment.Means.CARD)
+    assert issued[1].date() <= card.received_on == today and card.attempt.state == "paid"
+    assert card.allocations.get().invoice.run == november
+    assert PaymentAttempt.objects.filter(state="refused").count() == 1
     # Every household's statement reads day after day, its running balance the ledger's.
     for family in Family.objects.filter(invoices__isnull=False).distinct():
         lines = portal_queries.statement(october.regie, family)

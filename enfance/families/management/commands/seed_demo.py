@@ -48,6 +48,7 @@ from enfance.families.models import (
     Vaccination,
 )
 from enfance.messaging import demo as messaging_demo
+from enfance.payments import demo as payments_demo
 
 SEED = 83440
 
@@ -358,6 +359,7 @@ class Command(BaseCommand):
             messaging_demo.populate(staff=User.objects.get(username="agent"))
             activities_demo.populate(staff=User.objects.get(username="agent"))
             billing_demo.populate(staff=User.objects.get(username="agent"))
+            payments_demo.populate()
         if options["verbosity"] >= 1:
             c = builder.counts
             self.stdout.write(
