@@ -14,6 +14,7 @@ import datetime
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,7 @@ MINIMUM = money("1.00")  # PayFiP's: under it, the page says how to pay otherwis
 REUSE = datetime.timedelta(minutes=15)  # a PayFiP operation's identifier lives 15 minutes
 PAGE_CHECK_EVERY = datetime.timedelta(seconds=3)  # the result page's refresh asks the bank at most this often
 GIVE_UP = datetime.timedelta(hours=3)  # beyond PayFiP's 2 hours of "still on the payment page"
+RECHECK = datetime.timedelta(hours=3)  # an attempt closed on our side is asked about this long after its start
 
 _OUTCOME_STATES = {base.PAID: State.PAID, base.REFUSED: State.REFUSED, base.CANCELLED: State.CANCELLED,
                    base.EXPIRED: State.EXPIRED}
@@ -122,11 +124,15 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
         check(stale, source=Source.PAGE)
     with transaction.atomic():
         Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+        amount, invoices = due(regie, family, invoice_ids)
         current = in_progress(regie, family, invoice_ids)
-        if current is not None:
+        if current is not None and current.amount == amount:
             current.reused = True
             return current
-        amount, invoices = due(regie, family, invoice_ids)
+        if current is not None:
+            # What is due changed (a cheque at the desk, a credit note) since it started: never sent to pay the
+            # old amount. Closed on our side, it is still asked about (sweep_pending) should the bank be paid.
+            _close(current, Source.PAGE, note="superseded: the amount due changed")
         if amount < max(MINIMUM, provider.minimal_amount):
             raise PaymentRefused(_("Le paiement en ligne n'accepte pas moins de %(minimum)s.")
                                  % {"minimum": euros(max(MINIMUM, provider.minimal_amount))} if amount > 0
@@ -138,7 +144,8 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
         if not email:
             raise PaymentRefused(_("La banque demande une adresse électronique : ajoutez-la à votre compte."))
         attempt = PaymentAttempt.objects.create(regie=regie, family=family, started_by=user, provider=name,
-                                                amount=amount, email=email, refdet="-")
+                                                provider_options=config.options_of(name, regie), amount=amount,
+                                                email=email, refdet="-")
         attempt.refdet = _refdet(regie, attempt, invoices)
         attempt.save(update_fields=["refdet"])
         attempt.invoices.set(invoices)
@@ -151,11 +158,16 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
             notify_url=url_for("payments:notify", attempt.token), return_url=url_for("payments:back", attempt.token))
     except (base.ProviderError, ValueError) as error:
         logger.warning("Starting payment attempt %s failed: %s", attempt.pk, error)
+        refused_here = isinstance(error, ValueError)
         with transaction.atomic():
             attempt = _locked(attempt.pk)
             attempt.state, attempt.finished_at, attempt.message = State.ERROR, timezone.now(), str(error)[:300]
             attempt.save(update_fields=["state", "finished_at", "message"])
             _event(attempt, Source.START, state=base.ERROR, changed=True, raw={"error": str(error)[:500]})
+        if refused_here:  # our own checks, before any call: the bank was never asked
+            raise PaymentRefused(_("Ce paiement ne peut pas être présenté à la banque (adresse électronique ou "
+                                   "réglage de la régie à corriger) : payez à la régie, ou écrivez à la mairie."),
+                                 attempt) from error
         raise PaymentRefused(_("La banque ne répond pas pour le moment : réessayez dans quelques minutes, ou "
                                "payez à la régie."), attempt) from error
     with transaction.atomic():
@@ -177,9 +189,9 @@ def check(attempt, *, source, actor=None):
     if attempt.state == State.PAID or not attempt.reference:
         return attempt
     try:
-        provider = config.provider(attempt.provider, attempt.regie)
+        provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
         outcome = provider.status(reference=attempt.reference, started_at=attempt.started_at or attempt.created_at)
-    except (base.ProviderError, LookupError) as error:
+    except (base.ProviderError, LookupError, ValueError) as error:
         logger.warning("Asking about payment attempt %s failed: %s", attempt.pk, error)
         PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=timezone.now())
         _event(attempt, source, state=base.ERROR, raw={"error": str(error)[:500]}, actor=actor)
@@ -206,7 +218,12 @@ def apply(attempt_id, outcome, *, source, actor=None):
             attempt.state, attempt.finished_at, attempt.paid_amount = State.PAID, now, outcome.amount
             attempt.test = outcome.test
             fields += ["state", "finished_at", "paid_amount", "test"]
-            if outcome.amount is None or money(outcome.amount) != attempt.amount:
+            if outcome.test and attempt.provider != config.SANDBOX:
+                # A bank's test transaction (PayFiP mode T) took no money: never a règlement on the account.
+                attempt.needs_review = True
+                attempt.review_note = _("Transaction de test de la banque : aucun règlement enregistré.")
+                fields += ["needs_review", "review_note"]
+            elif outcome.amount is None or money(outcome.amount) != attempt.amount:
                 attempt.needs_review = True
                 attempt.review_note = (_("La banque confirme %(paid)s pour %(asked)s demandés : à vérifier avant "
                                          "tout enregistrement.") % {"paid": euros(outcome.amount or ZERO),
@@ -238,14 +255,19 @@ def _record(attempt):
 def abandon(attempt, *, actor):
     """The family gives up an attempt still open (another tab, a mistake): it is closed on our side. Should the
     bank confirm a payment afterwards, check() still records it: the money was taken."""
+    return _close(attempt, Source.FAMILY, note="abandoned by the family", actor=actor)
+
+
+def _close(attempt, source, *, note, actor=None):
+    """Close an open attempt on our side (cancelled): the bank may still be paid on its page for a while, so
+    sweep_pending keeps asking about it (RECHECK)."""
     with transaction.atomic():
         attempt = _locked(attempt.pk)
         if not attempt.is_open:
             return attempt
         attempt.state, attempt.finished_at = State.CANCELLED, timezone.now()
         attempt.save(update_fields=["state", "finished_at"])
-        _event(attempt, Source.FAMILY, state=base.CANCELLED, changed=True, note="abandoned by the family",
-               actor=actor)
+        _event(attempt, source, state=base.CANCELLED, changed=True, note=note, actor=actor)
     return attempt
 
 
@@ -256,6 +278,8 @@ def reconcile(attempt, *, actor, decision, note):
     note = (note or "").strip()
     if not note:
         raise PaymentRefused(_("Indiquez le motif."))
+    from . import notices
+
     if decision == "check":
         attempt = check(attempt, source=Source.STAFF, actor=actor)
     else:
@@ -268,6 +292,7 @@ def reconcile(attempt, *, actor, decision, note):
                 attempt.payment = _record(attempt)
                 attempt.needs_review = False
                 attempt.save(update_fields=["amount", "payment", "needs_review"])
+                transaction.on_commit(lambda pk=attempt.pk: notices.tell_paid(pk))
             elif decision == "close":
                 if not attempt.is_open:
                     raise PaymentRefused(_("Ce paiement n'est plus en cours."))
@@ -276,31 +301,47 @@ def reconcile(attempt, *, actor, decision, note):
             else:
                 raise PaymentRefused(_("Décision inconnue."))
             _event(attempt, Source.STAFF, state=attempt.state, changed=True, note=note, actor=actor)
+            audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family,
+                         note=note)
+        return attempt
     audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family, note=note)
     return attempt
 
 
 def sweep_pending():
-    """The sweep's job: every open attempt asked about again (at most once a minute each); those the bank
-    still has not settled after GIVE_UP, and those never opened at the bank, closed. The number handled."""
+    """The sweep's job: every open attempt asked about again (at most once a minute each), and those closed on
+    our side (abandoned by the family, superseded, expired here) until RECHECK after their start, since their
+    bank page may still be paid; those the bank still has not settled after GIVE_UP, and those never opened at
+    the bank, closed. One attempt that fails is logged and skipped. The number handled."""
     now = timezone.now()
     handled = 0
-    for attempt in (PaymentAttempt.objects.filter(state__in=PaymentAttempt.OPEN_STATES)
-                    .select_related("regie").order_by("created_at")[:500]):
-        if attempt.checked_at and attempt.checked_at > now - datetime.timedelta(minutes=1):
-            continue
-        if attempt.reference:
-            attempt = check(attempt, source=Source.SWEEP)
-        if attempt.is_open and attempt.created_at < now - (GIVE_UP if attempt.reference else REUSE):
-            with transaction.atomic():
-                locked = _locked(attempt.pk)
-                if locked.is_open:
-                    locked.state, locked.finished_at = State.EXPIRED, now
-                    locked.save(update_fields=["state", "finished_at"])
-                    _event(locked, Source.SWEEP, state=base.EXPIRED, changed=True,
-                           note="no outcome from the bank in time")
+    candidates = (PaymentAttempt.objects.filter(Q(state__in=PaymentAttempt.OPEN_STATES) | Q(
+        state__in=[State.CANCELLED, State.EXPIRED], created_at__gte=now - RECHECK) & ~Q(reference=""))
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lt=now - datetime.timedelta(minutes=1)))
+        .select_related("regie").order_by("created_at")[:500])
+    for attempt in candidates:
+        try:
+            _sweep_one(attempt, now)
+        except Exception:
+            logger.exception("The sweep of payment attempt %s failed", attempt.pk)
         handled += 1
     return handled
+
+
+def _sweep_one(attempt, now):
+    if attempt.reference:
+        attempt = check(attempt, source=Source.SWEEP)
+        if not attempt.is_open:
+            # Asked about: until RECHECK, once a minute (check() does not touch an unchanged closed attempt's row).
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=now)
+    if attempt.is_open and attempt.created_at < now - (GIVE_UP if attempt.reference else REUSE):
+        with transaction.atomic():
+            locked = _locked(attempt.pk)
+            if locked.is_open:
+                locked.state, locked.finished_at = State.EXPIRED, now
+                locked.save(update_fields=["state", "finished_at"])
+                _event(locked, Source.SWEEP, state=base.EXPIRED, changed=True,
+                       note="no outcome from the bank in time")
 
 
 def family_attempts(family):

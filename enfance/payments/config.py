@@ -32,8 +32,17 @@ def fallback_url(regie):
     return (regie.payment_settings or {}).get("link") or settings.PAYMENT_FALLBACK_URL
 
 
-def provider(name, regie):
-    """The provider object of `name` for this régie (its attempt's provider, even if the régie changed since)."""
+def options_of(name, regie):
+    """What an attempt keeps of its régie's settings when it starts: the bank is asked about it with these,
+    even after staff change the régie's (a new client number, the commune's link instead)."""
+    if name == PAYFIP:
+        options = regie.payment_settings or {}
+        return {"numcli": options.get("numcli", ""), "saisie": options.get("saisie", "T")}
+    return {}
+
+
+def provider(name, regie, options=None):
+    """The provider object of `name`, with `options` (an attempt's, from options_of) or the régie's now."""
     if name == SANDBOX:
         if not settings.PAYMENT_SANDBOX:
             raise LookupError("the sandbox bank is refused by these settings")
@@ -43,7 +52,7 @@ def provider(name, regie):
     if name == PAYFIP:
         from .providers.payfip import PayFiPProvider
 
-        options = regie.payment_settings or {}
+        options = options if options is not None else options_of(name, regie)
         factory = settings.PAYFIP_SESSION_FACTORY
         return PayFiPProvider(options.get("numcli", ""), options.get("saisie", "T"),
                               session=import_string(factory)() if factory else None)

@@ -34,6 +34,8 @@ class PaymentAttempt(models.Model):
     family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="payment_attempts")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     provider = models.CharField(_("prestataire"), max_length=20)
+    # The régie's settings the attempt started with (config.options_of): the bank is asked about it with these.
+    provider_options = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.CREATED)
     amount = models.DecimalField(_("montant (€)"), max_digits=10, decimal_places=2)
     # The invoices chosen (none: the balance of the account, oldest invoices first).

@@ -30,9 +30,10 @@ def _url_for(request):
 
 def _ids(values):
     try:
-        return sorted({int(v) for v in values})
+        ids = sorted({int(v) for v in values})
     except (TypeError, ValueError):
         return None
+    return ids if all(0 <= i < 2**63 for i in ids) else None
 
 
 @require_POST
@@ -40,7 +41,8 @@ def _ids(values):
 def start(request):
     """Pay the balance of one régie, or the invoices chosen; the amount is the ledger's, never the form's."""
     family = request.family
-    regie = Regie.objects.filter(pk=request.POST.get("regie") or 0).first()
+    regie_ids = _ids([request.POST.get("regie") or 0])
+    regie = Regie.objects.filter(pk=regie_ids[0]).first() if regie_ids and regie_ids[0] < 2**63 else None
     invoice_ids = _ids(request.POST.getlist("invoice"))
     back = request.POST.get("next") or reverse("portal:invoices")
     if not back.startswith("/") or back.startswith("//"):

@@ -40,8 +40,10 @@ def decide(attempt, outcome):
     SandboxOperation.objects.filter(reference=attempt.reference).update(outcome=outcome, decided_at=timezone.now())
 
 
-def payfip(regie):
-    regie.payment_settings = {"provider": "payfip", "numcli": "123456", "saisie": "T"}
+def payfip(regie, saisie="W"):
+    """The régie on PayFiP (the local simulator), in production mode by default: a test transaction (mode T)
+    records no règlement."""
+    regie.payment_settings = {"provider": "payfip", "numcli": "123456", "saisie": saisie}
     regie.save(update_fields=["payment_settings"])
 
 

@@ -27,7 +27,8 @@ FILTERS = {
 @require_GET
 def attempt_list(request):
     shown = request.GET.get("etat", "")
-    listed = PaymentAttempt.objects.select_related("regie", "family", "payment").order_by("-created_at", "-pk")
+    listed = (PaymentAttempt.objects.select_related("regie", "family", "payment").prefetch_related("family__guardians")
+              .order_by("-created_at", "-pk"))
     if shown in FILTERS:
         listed = listed.filter(FILTERS[shown])
     page = paginate(request, listed)
