@@ -149,11 +149,14 @@ def _append_anomalies(run, anomalies):
     InvoiceRun.objects.filter(pk=run.pk).update(anomalies=[*current, *anomalies])
 
 
-def _anomaly_rows(household, reference, made, children, unit_names):
+def _anomaly_rows(household, reference, made, children, unit_names, first_day):
     """The household's anomalies, one per child, unit, kind and detail, their days listed in order: "absent
-    sans absence signalée les 3, 4 et 10 novembre", never the same line once a day."""
+    sans absence signalée les 3, 4 et 10 novembre", never the same line once a day. Only the run's own days:
+    the look-back's earlier days were the earlier runs' anomalies (a correction they need is a credit line)."""
     groups = {}
     for anomaly in household.anomalies:
+        if anomaly.day is not None and anomaly.day < first_day:
+            continue
         key = (anomaly.kind, anomaly.child_id, anomaly.unit_id, anomaly.detail)
         groups.setdefault(key, set())
         if anomaly.day is not None:
@@ -192,7 +195,7 @@ def preview(run_id, *, now=None):
     for row in (BilledDay.objects.filter(unit_id__in=units, day__range=(first, run.last_day),
                                          credited_by__isnull=True)
                 .values_list("family_id", "child_id", "unit_id", "day", "kind", "amount", "line__invoice_id",
-                             "line__invoice__number").iterator(chunk_size=5000)):
+                             "line__invoice__number", "line__cesu").iterator(chunk_size=5000)):
         billed.setdefault(row[0], []).append(row)
     family_ids = sorted(set(households) | set(billed))
     with transaction.atomic():
@@ -214,7 +217,8 @@ def preview(run_id, *, now=None):
             household = households.get(family_id) or pricing.Household(family_id)
             made = _drafts(run, household, billed.get(family_id, ()), children, unit_names)
             drafts.extend(made)
-            anomalies.extend(_anomaly_rows(household, references.get(family_id, ""), made, full_names, unit_names))
+            anomalies.extend(_anomaly_rows(household, references.get(family_id, ""), made, full_names, unit_names,
+                                           run.first_day))
         with transaction.atomic():
             locked = _still_mine(run_id, attempt)
             if locked is None:
@@ -237,7 +241,7 @@ def preview(run_id, *, now=None):
 def _drafts(run, household, billed_rows, children, unit_names):
     """[(draft Invoice, [InvoiceLine])]: the household's invoice of what is new, and a credit note per invoice
     that billed a day no longer due. `billed_rows`: (family, child, unit, day, kind, amount, invoice id, its
-    number) of the days billed and not credited."""
+    number, whether CESU may pay its line) of the days billed and not credited."""
     made = []
     already = {(r[1], r[2], r[3], r[4]) for r in billed_rows}
     new = [c for key, c in household.charges.items() if key not in already]
@@ -247,14 +251,17 @@ def _drafts(run, household, billed_rows, children, unit_names):
                              last_day=run.last_day, total=sum((line.amount for line in lines), ZERO)), lines))
     stale = [r for r in billed_rows if (r[1], r[2], r[3], r[4]) not in household.charges
              and (r[1], r[2], r[3]) not in household.unsure]
-    stale.sort(key=lambda r: (r[6], r[1], r[2], r[4], r[5], r[3]))
+    stale.sort(key=lambda r: (r[6], r[1], r[2], r[4], r[5], r[8], r[3]))
     for invoice_id, rows in groupby(stale, key=lambda r: r[6]):
         rows = list(rows)
         lines = []
-        for (child_id, unit_id, kind, amount), group in groupby(rows, key=lambda r: (r[1], r[2], r[4], r[5])):
+        # A credit takes back what its line was: childcare (CESU may pay it, the tax certificate counts it) or not.
+        for (child_id, unit_id, kind, amount, cesu), group in groupby(rows, key=lambda r: (r[1], r[2], r[4], r[5],
+                                                                                           r[8])):
             days = [r[3] for r in group]
             lines.append(InvoiceLine(
                 child_id=child_id, unit_id=unit_id, kind=Kind.CREDIT, credits_kind=kind, corrects_id=invoice_id,
+                cesu=cesu,
                 label=_label(children, unit_names, child_id, unit_id),
                 days=[d.isoformat() for d in days], quantity=len(days), unit_price=amount,
                 amount=line_amount(len(days), amount),

@@ -4,11 +4,11 @@ that resumes a run whose worker stopped."""
 import datetime
 import logging
 
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from django_tasks import task
 
-from .models import InvoiceRun
+from .models import Invoice, InvoiceRun
 
 STALE = datetime.timedelta(minutes=15)  # no heartbeat for this long: the worker is gone
 logger = logging.getLogger(__name__)
@@ -18,13 +18,17 @@ MAX_FAILURES = 3  # then the run is failed: staff read why, and discard it or st
 
 
 def _failed(run_id, error):
-    """Record a run's failure; after MAX_FAILURES, the run stops being resumed (and frees its régie)."""
-    run = InvoiceRun.objects.get(pk=run_id)
-    failures = run.failures + 1
-    fields = {"failures": failures, "error": str(error)[:2000]}
-    if failures >= MAX_FAILURES and run.state in (InvoiceRun.State.PREVIEWING, InvoiceRun.State.ISSUING):
-        fields["state"] = InvoiceRun.State.FAILED
-    InvoiceRun.objects.filter(pk=run_id).update(**fields)
+    """Record a run's failure; after MAX_FAILURES, the run stops being resumed (and frees its régie). One UPDATE
+    conditional on the state: a stale worker failing late never turns a run another worker issued into failed,
+    and two failing at once both count. An issue that already issued invoices is never failed: those invoices
+    are numbered and final, so the sweep keeps resuming it (and then tells their households)."""
+    open_states = (InvoiceRun.State.PREVIEWING, InvoiceRun.State.ISSUING)
+    started = Q(state=InvoiceRun.State.ISSUING) & Exists(
+        Invoice.objects.filter(run=OuterRef("pk"), state=Invoice.State.ISSUED))
+    InvoiceRun.objects.filter(pk=run_id, state__in=open_states).annotate(started=started).update(
+        failures=F("failures") + 1, error=str(error)[:2000],
+        state=Case(When(Q(failures__gte=MAX_FAILURES - 1) & ~started, then=Value(InvoiceRun.State.FAILED)),
+                   default=F("state")))
 
 
 @task(queue_name="default")

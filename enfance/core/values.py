@@ -64,3 +64,12 @@ def display_raw(model, name, raw):
     if field is None:
         return str(raw or "")
     return display_value_of(field, from_raw(field, raw))
+
+
+def parse_id(value, max_digits=12):
+    """An identifier typed in a URL or a form, as an int, or None: ASCII digits only ("²".isdigit() is True
+    and int("²") raises), at most max_digits of them (no 64-bit overflow in a query)."""
+    value = str(value if value is not None else "")
+    if value.isascii() and value.isdigit() and len(value) <= max_digits:
+        return int(value)
+    return None

@@ -19,6 +19,7 @@ from enfance.activities import attendance
 from enfance.activities.models import Attendance, Group, Site
 from enfance.core import audit
 from enfance.core.dates import is_sane
+from enfance.core.values import parse_id
 from enfance.families import categories
 from enfance.families.models import Child
 
@@ -84,7 +85,7 @@ def _day_or_404(text):
 
 def _id_or_404(value):
     value = (value or "").strip()
-    if not value.isdigit() or len(value) > 12:
+    if parse_id(value) is None:
         raise Http404
     return int(value)
 

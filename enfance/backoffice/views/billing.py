@@ -22,6 +22,7 @@ from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Regie
 from enfance.billing.money import ZERO
 from enfance.core.forms import bound_data
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.families import access
 from enfance.families.models import Guardian
 
@@ -86,7 +87,7 @@ def run_new(request):
     already issued is said so, on the form and once started."""
     today = timezone.localdate()
     wanted = request.GET.get("regie", "")
-    regie = Regie.objects.filter(pk=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 else None
+    regie = Regie.objects.filter(pk=parse_id(wanted, 9)).first() if parse_id(wanted, 9) is not None else None
     if regie is None:  # the form's first choice, which the period is proposed for
         regie = Regie.objects.order_by("name").first()
     form = RunForm(bound_data(request)[0], regie=regie, today=today)

@@ -21,6 +21,7 @@ from enfance.changes import services as requests
 from enfance.core import audit
 from enfance.core.models import AuditEntry
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.families import access
 from enfance.portal.activity_forms import AbsenceForm
 from enfance.portal.activity_views import MAX_LINES, _month, _month_end
@@ -191,7 +192,7 @@ def absence_justify(request, absence_id):
 @require_http_methods(["GET", "POST"])
 def requests_to_check(request):
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("demande") if str(i).isdigit() and len(str(i)) <= 12][:500]
+        ids = [parse_id(i) for i in request.POST.getlist("demande") if parse_id(i) is not None][:500]
         marked = requests.mark_checked(ids, staff=request.user)
         messages.success(request, _("%(n)s demande(s) marquée(s) comme contrôlée(s).") % {"n": marked})
         return redirect("backoffice:requests_to_check")

@@ -24,6 +24,7 @@ from enfance.core.dates import school_year_start
 from enfance.core.forms import bound_data
 from enfance.core.models import AuditEntry
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 
 from ..activity_forms import ActivityForm, EndRegistrationForm, RegisterForm
 from ._common import refuse_archived_family
@@ -68,9 +69,9 @@ def _activity(activity_id):
 
 def _pattern_text(pattern, unit_names):
     parts = []
-    for day in sorted(pattern or {}, key=lambda d: int(d) if str(d).isdigit() else 99):
+    for day in sorted(pattern or {}, key=lambda d: parse_id(d, 2) if parse_id(d, 2) is not None else 99):
         names = [unit_names.get(pk, "?") for pk in pattern[day]]
-        if str(day).isdigit() and int(day) < 7 and names:
+        if parse_id(day, 2) is not None and int(day) < 7 and names:
             parts.append(f"{WEEKDAYS[int(day)]} : {', '.join(names)}")
     return " ; ".join(parts)
 

@@ -24,6 +24,7 @@ from enfance.core import audit
 from enfance.core.dates import school_year_start
 from enfance.core.forms import bound_data
 from enfance.core.models import AuditEntry
+from enfance.core.values import parse_id
 
 from ..activity_forms import FillHolidaysForm, GroupForm, OpeningForm, PeriodForm, PlaceForm, SiteForm, UnitForm
 
@@ -71,7 +72,7 @@ def _edit(request, kind, instance=None, activity=None):
         instance.kind = request.GET.get("type") if request.GET.get("type") in CalendarPeriod.Kind.values \
             else CalendarPeriod.Kind.CLOSURE
         wanted = request.GET.get("activite", "")
-        instance.activity = Activity.objects.filter(pk=int(wanted)).first() if wanted.isdigit() and len(wanted) < 10 \
+        instance.activity = Activity.objects.filter(pk=parse_id(wanted, 9)).first() if parse_id(wanted, 9) is not None \
             else None
     form = kind.form(*bound_data(request)[:1], instance=instance, **extra)
     back = _back_url(kind, instance, activity)
@@ -233,7 +234,7 @@ def catalogue_delete(request, kind, object_id):
 
 def _year(request):
     value = request.GET.get("annee", "")
-    if value.isdigit() and 2000 <= int(value) <= 2100:
+    if parse_id(value, 4) is not None and 2000 <= int(value) <= 2100:
         return int(value)
     return school_year_start().year
 

@@ -11,6 +11,7 @@ from enfance.core import audit
 from enfance.core.files import photo_response
 from enfance.core.models import HealthAccessLog
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.families import access, categories, services
 from enfance.families.forms import ChildForm
 from enfance.families.models import Child
@@ -54,7 +55,7 @@ def child_link(request, family_id):
         return refused
     if request.method == "POST":
         child_id = request.POST.get("child", "")
-        if not child_id.isdigit():
+        if parse_id(child_id) is None:
             raise Http404
         child = get_object_or_404(Child, pk=child_id)
         services.link_child(family, child, actor=request.user)
@@ -103,7 +104,7 @@ def health_log(request):
     child = None
     child_id = request.GET.get("enfant", "")
     if child_id:
-        if not child_id.isdigit():
+        if parse_id(child_id) is None:
             raise Http404
         child = get_object_or_404(Child, pk=child_id)
         entries = entries.filter(child=child)
