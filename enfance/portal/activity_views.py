@@ -20,6 +20,7 @@ from enfance.changes.forms import AttachmentForm
 from enfance.changes.models import ChangeRequest, RequestLine
 from enfance.core.dates import is_sane
 from enfance.core.forms import bound_data
+from enfance.core.values import parse_id
 from enfance.families import access
 
 from . import activity_forms
@@ -75,17 +76,15 @@ def calendar(request):
     first = _month(request.POST.get("mois") or request.GET.get("mois"), today)
     if request.method == "POST":
         return _post_calendar(request, first)
-    children = list(_children(family))
-    weeks = family_calendar.build(family, first, _month_end(first), children=children)
+    children = family_calendar.children_of(family)  # access.children_of, its SQL compiled once
+    # The weeks and the places offered from a waiting list (of any month), read in one statement.
+    calendar_page = family_calendar.page(family, first, _month_end(first), children=children)
+    weeks = calendar_page.weeks
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = _month_end(first) + datetime.timedelta(days=1)
-    offered = Booking.objects.filter(family=family, state=Booking.State.BOOKED, needs_acceptance=True,
-                                     accepted_at__isnull=True, day__gte=today)
-    # Rarely any: asking is cheaper than building the three-table select every time.
-    offered = list(offered.select_related("child", "unit__activity")) if offered.exists() else []
     return render(request, "portal/activities/calendar.html", {
         "weeks": weeks, "month": first, "previous": previous, "following": following, "children": children,
-        "next_cell": family_calendar.next_deadline(weeks), "offered": offered, "section": "calendar",
+        "next_cell": family_calendar.next_deadline(weeks), "offered": calendar_page.offered, "section": "calendar",
         "has_cells": any(day.has_cells for week in weeks for day in week.days),
     })
 
@@ -209,7 +208,7 @@ def absence_new(request):
 def _id(value):
     """A positive identifier from a query string, or None (never a database error for "abc" or 10**30)."""
     value = str(value or "")
-    return int(value) if value.isdigit() and len(value) <= 12 else None
+    return parse_id(value)
 
 
 def _date_param(value):

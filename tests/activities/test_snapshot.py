@@ -2,6 +2,7 @@
 a change behind the ORM's back shows after SNAPSHOT_SECONDS at most."""
 
 import datetime
+import html
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +17,7 @@ from tests.activities.frozen import freeze
 pytestmark = pytest.mark.django_db
 MONTH = "2026-12"
 MONDAY_14 = datetime.date(2026, 12, 14)
+MONDAY_7 = datetime.date(2026, 12, 7)
 
 
 @pytest.fixture
@@ -100,3 +102,40 @@ def test_calendars_of_many_spans_stay_bounded(world):
     for offset in range(snapshot.MAX_CALENDARS + 5):
         snapshot.current(MONDAY_14, MONDAY_14 + datetime.timedelta(days=offset))
     assert len(snapshot._snapshot["calendars"]) <= snapshot.MAX_CALENDARS
+
+
+def test_a_deadline_reached_between_two_pages_locks_the_day_on_the_second(world, client, alice, monkeypatch):
+    """The household-independent part of the calendar (deadlines and reasons in words) is kept with the span's
+    calendar until the first moment that changes it: here Thursday 10's canteen deadline, Tuesday 8 at 10:00."""
+    from enfance.families.access import children_of
+    from tests.activities.frozen import MONDAY
+
+    child = children_of(alice.family).order_by("pk").first()
+    canteen = Unit.objects.get(activity=world["canteen_e"])
+    box = f'value="{child.pk}.{canteen.pk}.20261210"'
+    freeze(monkeypatch, MONDAY + datetime.timedelta(days=1, hours=1, minutes=59))  # Tuesday 9:59
+    assert box in _page(client, alice) and "Réservable jusqu'au mardi 8 décembre à 10 h 00." in html.unescape(
+        _page(client, alice))
+    freeze(monkeypatch, MONDAY + datetime.timedelta(days=1, hours=2))  # Tuesday 10:00
+    page = _page(client, alice)
+    assert box not in page and "Réservations closes depuis le mardi 8 décembre à 10 h 00." in page
+
+
+def test_midnight_moves_today_and_the_days_gone_by(world, client, alice, monkeypatch):
+    from tests.activities.frozen import PARIS
+
+    freeze(monkeypatch, datetime.datetime(2026, 12, 7, 23, 59, tzinfo=PARIS))
+    assert 'class="cal-day cal-day-today" aria-labelledby="j20261207"' in _page(client, alice)
+    freeze(monkeypatch, datetime.datetime(2026, 12, 8, 0, 0, tzinfo=PARIS))
+    page = _page(client, alice)
+    assert 'aria-labelledby="j20261208"><h3 id="j20261208">mardi 8 décembre <span class="cal-today">' in page
+    assert 'class="cal-day cal-day-past" aria-labelledby="j20261207"' in page
+    # The desk sees the reasons of past days: Monday's, worked out at 23:59, is now a day gone by.
+    from enfance.activities import family_calendar
+
+    def monday_reasons(now):
+        weeks = family_calendar.build(alice.family, MONDAY_7, MONDAY_7, now=now, staff=True)
+        return {cell.reason for child_day in weeks[0].days[0].children for cell in child_day.cells}
+
+    assert "Jour passé." not in monday_reasons(datetime.datetime(2026, 12, 7, 23, 59, tzinfo=PARIS))
+    assert monday_reasons(datetime.datetime(2026, 12, 8, 0, 0, tzinfo=PARIS)) == {"Jour passé."}

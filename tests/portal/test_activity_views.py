@@ -2,6 +2,7 @@
 unchecking cancels; a stale page cancels nothing it did not show; another household's child is never booked."""
 
 import datetime
+import html
 
 import pytest
 from django.urls import reverse
@@ -59,7 +60,8 @@ def test_the_calendar_shows_every_child_and_its_reasons_in_constant_queries(worl
     ChildFactory(family=alice.family, school=catalogue.PRIMAIRE)
     with CaptureQueriesContext(connection) as three:
         client.get(reverse("portal:calendar"), {"mois": MONTH})
-    assert len(three) == len(two) <= 8 + session_queries(), [q["sql"][:120] for q in three]
+    # The login and its household, the unread count, the children, then one statement for the rest.
+    assert len(three) == len(two) <= 4 + session_queries(), [q["sql"][:120] for q in three]
 
 
 def test_one_submission_books_a_week_for_two_children(world, client, alice):
@@ -206,3 +208,72 @@ def test_a_unit_excluded_by_a_booking_of_the_day_is_locked_and_says_why(world, c
     page = client.get(reverse("portal:calendar"), {"mois": MONTH}).content.decode()
     assert f'value="{key(first, half, wednesday)}"' not in page
     assert "Pas compatible avec « Journée avec repas », déjà réservé ce jour-là." in page
+
+
+def _every_kind_of_cell(made, canteen, alice, bob):
+    """Booked, waiting, absent, offered, booked by the other household (a shared child), past and to come."""
+    from django.utils import timezone
+
+    from enfance.activities.models import Absence
+    from enfance.families.models import ChildLink
+
+    first, second = _children(alice)
+    ChildLink.objects.create(child=second, family=bob.family)
+    booked = Booking.objects.create(child=first, family=alice.family, unit=canteen, day=WEEK[0], state="booked")
+    Absence.objects.create(booking=booked, reason="illness", declared_at=timezone.now())
+    Booking.objects.create(child=first, family=alice.family, unit=canteen, day=WEEK[1], state="waiting",
+                           waiting_position=1)
+    Booking.objects.create(child=first, family=alice.family, unit=canteen, day=WEEK[2], state="booked",
+                           needs_acceptance=True, offer_expires_at=timezone.now() + datetime.timedelta(days=1))
+    Booking.objects.create(child=second, family=bob.family, unit=canteen, day=WEEK[3], state="booked")
+    Booking.objects.create(child=second, family=alice.family, unit=canteen, day=WEEK[0], state="booked", late=True)
+    Booking.objects.create(child=second, family=alice.family, unit=canteen, day=datetime.date(2026, 12, 1),
+                           state="booked")  # a day gone by
+
+
+def test_the_calendar_reads_in_two_queries_whatever_the_children_and_the_weeks(world, alice, bob):
+    """The household's children, then one statement: for a week or two months, two children or three, the family's
+    page or the desk's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from enfance.activities import family_calendar
+    from tests.factories import ChildFactory
+
+    made, canteen = world
+    _every_kind_of_cell(made, canteen, alice, bob)
+    family = alice.family
+
+    def queries(last_day, **options):
+        children = family_calendar.children_of(family)
+        family_calendar.page(family, datetime.date(2026, 11, 30), last_day, children=children)  # the snapshot
+        with CaptureQueriesContext(connection) as page:
+            children = family_calendar.children_of(family)
+            weeks = family_calendar.page(family, datetime.date(2026, 11, 30), last_day, children=children).weeks
+        with CaptureQueriesContext(connection) as desk:
+            family_calendar.build(family, datetime.date(2026, 11, 30), last_day, children=children, staff=True)
+        cells = [c for w in weeks for d in w.days for cd in d.children for c in cd.cells]
+        return len(page), len(desk), {c.status for c in cells}, len({c.child.pk for c in cells})
+
+    short = queries(datetime.date(2026, 12, 6))
+    long = queries(datetime.date(2027, 1, 31))
+    assert short[:2] == long[:2] == (2, 1), (short, long)
+    assert {"booked", "waiting", "offered", "absent", "other_household", "open", "locked"} <= long[2]
+    ChildFactory(family=family, school=catalogue.PRIMAIRE, school_class="CE1", birth_date=datetime.date(2018, 1, 2))
+    three = queries(datetime.date(2027, 1, 31))
+    assert three[:2] == (2, 1) and three[3] == 3, three
+
+
+def test_the_calendar_page_shows_every_kind_of_cell_and_the_offer(world, client, alice, bob):
+    made, canteen = world
+    _every_kind_of_cell(made, canteen, alice, bob)
+    client.force_login(alice)
+    page = client.get(reverse("portal:calendar"), {"mois": MONTH}).content.decode()
+    text = html.unescape(page)
+    for words in ("Absence signalée.", "Liste d'attente : rang 1.", "Place libérée pour vous : acceptez-la avant le",
+                  "Réservé par l'autre foyer.", "Une place s'est libérée", "J'accepte cette place",
+                  "Réservation tardive (majorée).", "Prochain jour réservable"):
+        assert words in text, words
+    # One markup for every screen (the stylesheet lays it out as a grid or a list): each checkbox once.
+    first, _second = _children(alice)
+    assert page.count(f'value="{key(first, canteen, WEEK[1])}"') == 2  # the checkbox and its "was" twin
