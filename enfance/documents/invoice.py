@@ -99,9 +99,18 @@ def build(invoice):
     else:
         header.append({"label": _("À payer avant le"),
                        "value": renderer.long_date(invoice.due_on) if invoice.due_on else "—"})
+    # A credit on the account before this invoice is deducted from what to pay (the portal shows the same).
+    to_pay = max(min(invoice.total, after), ZERO) if not credit and invoice.previous_balance < 0 else invoice.total
     totals = [
-        {"label": _("Total de l'avoir, en votre faveur") if credit else _("Montant de cette facture, à payer"),
-         "value": euros(invoice.total), "strong": True},
+        {"label": _("Total de l'avoir, en votre faveur") if credit else (
+            _("Montant de cette facture") if to_pay != invoice.total else _("Montant de cette facture, à payer")),
+         "value": euros(invoice.total), "strong": to_pay == invoice.total},
+    ]
+    if to_pay != invoice.total:
+        # One amount to pay on the paper: the invoice's, less the credit it uses, said as such.
+        totals += [{"label": _("Crédit de votre compte, déduit"), "value": euros(to_pay - invoice.total)},
+                   {"label": _("Reste à payer sur cette facture"), "value": euros(to_pay), "strong": True}]
+    totals += [
         {"label": _("Solde antérieur, pour information, non compris dans le montant à payer"),
          "value": _balance_text(invoice.previous_balance)},
         {"label": _("Solde de votre compte après cet avoir") if credit
@@ -114,8 +123,6 @@ def build(invoice):
                           "régie."), _("Vous n'avez rien à payer sur cet avoir.")]}
     else:
         due = invoice.due_on
-        # A credit on the account before this invoice is deducted from what to pay (the portal shows the same).
-        to_pay = max(min(invoice.total, after), ZERO) if invoice.previous_balance < 0 else invoice.total
         deducted = ([_("Le crédit de votre compte (%(credit)s) est déduit du montant de cette facture.")
                      % {"credit": euros(-invoice.previous_balance)}] if to_pay != invoice.total else [])
         pay = {"title": _("Comment payer"),
