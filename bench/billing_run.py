@@ -69,8 +69,15 @@ def setup(month):
                     rows.append(Booking(child_id=reg["child_id"], family_id=reg["family_id"], unit_id=unit_id, day=day,
                                         state="booked", registration_id=reg["pk"]))
         Booking.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-    # Repeatable: the bench régie's billing starts from nothing (its archived PDFs too).
+    # Repeatable: the bench régie's billing starts from nothing (its archived PDFs too). The last run's rows
+    # went in by the thousand: analysed first, or PostgreSQL plans the deletes below as loops (20 minutes).
     from django.core.files.storage import default_storage
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE billing_billedday, billing_invoiceline, billing_invoice, billing_allocation, "
+                           "billing_payment")
 
     for name in Invoice.objects.filter(regie=regie).exclude(pdf="").values_list("pdf", flat=True):
         default_storage.delete(name)

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from enfance.billing import portal_queries
-from enfance.billing.money import ZERO
+from enfance.billing.money import ZERO, money
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.documents import invoice as invoice_pdf
 from enfance.documents.http import pdf_response
 
@@ -50,6 +51,8 @@ def invoice(request, invoice_id):
     detail = portal_queries.invoice_detail(found)
     return render(request, "portal/billing/invoice.html", {
         "invoice": found, "detail": detail, "regie": found.regie,
+        # What the PDF prints: the previous balance plus this invoice, as of its issue.
+        "due_with_previous": money(found.previous_balance + found.signed_total),
         "period": portal_queries.period_text(found.first_day, found.last_day),
         "pdf_url": _pdf_url(found), "section": SECTION,
     })
@@ -65,10 +68,10 @@ def invoice_pdf_view(request, invoice_id):
 
 def _chosen(regies, value):
     """The régie named by ?regie= among the household's, else the first: never an error on a bad value."""
-    value = str(value or "")
-    if value.isdigit() and len(value) <= 12:
+    wanted = parse_id(value)  # ASCII digits only: "²".isdigit() is True, int("²") raises
+    if wanted is not None:
         for regie in regies:
-            if regie.pk == int(value):
+            if regie.pk == wanted:
                 return regie
     return regies[0] if regies else None
 

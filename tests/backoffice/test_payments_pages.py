@@ -182,6 +182,8 @@ def test_the_invoice_page_shows_lines_rules_settlements_and_what_is_left(world, 
     page = text(staff_client.get(reverse("backoffice:invoice", args=[recent.pk])))
     assert "Facture n° ENF2026000002" in page and "Tranche 2 (QF 620) : 7,00 € la journée" in page
     assert "14,00\u00a0€ restaient à payer avant cette facture" in page
+    # As the PDF prints it: the previous balance plus this invoice (14,00 + 10,00), as of its issue.
+    assert "Total dû à la régie, solde antérieur compris</dt><dd>24,00\u00a0€" in page
     assert "Avoir n° ENFAV2026000001" in page and f"Règlement n° {payment.pk}" in page
     assert "Reste à payer : 5,00\u00a0€" in page and "payée en partie" in page
     assert "restant dû rappelé" in page and "agent.test" in page
@@ -328,14 +330,16 @@ def test_reminders_are_sent_from_the_list_once_a_day(world, staff_client, staff,
     old, recent = world["old"], world["recent"]
     url = reverse("backoffice:overdue")
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(url, {"action": "selected", "invoices": [old.pk, recent.pk]}, follow=True)
+        response = staff_client.post(url, {"action": "selected", "invoices": [old.pk, recent.pk],
+                                                "confirm": "1"}, follow=True)
     reminder = Reminder.objects.get()
     assert set(reminder.invoices.all()) == {old, recent} and reminder.amount == Decimal("24.00")
     assert "1 relance enregistrée et envoyée par courriel." in text(response)
     email = OutgoingEmail.objects.get(template="billing/email/reminder.txt")
     assert "ENF2026000001" in email.text_body and "24,00\u00a0€" in email.text_body
     # The double submit: politely refused, nothing sent again.
-    again = staff_client.post(url, {"action": "selected", "invoices": [old.pk, recent.pk]}, follow=True)
+    again = staff_client.post(url, {"action": "selected", "invoices": [old.pk, recent.pk],
+                                                "confirm": "1"}, follow=True)
     assert "a déjà été relancé aujourd'hui" in text(again)
     assert Reminder.objects.count() == 1 and OutgoingEmail.objects.filter(template="billing/email/reminder.txt").count() == 1
     assert AuditEntry.objects.filter(object_type="reminder").count() == 1
@@ -344,7 +348,7 @@ def test_reminders_are_sent_from_the_list_once_a_day(world, staff_client, staff,
 def test_every_invoice_of_the_page_is_reminded_by_household(world, staff_client, bob):
     url = reverse("backoffice:overdue")
     ids = [world["old"].pk, world["recent"].pk, world["bobs"].pk]
-    response = staff_client.post(url, {"action": "page", "page_invoices": ids}, follow=True)
+    response = staff_client.post(url, {"action": "page", "page_invoices": ids, "confirm": "1"}, follow=True)
     assert response.status_code == 200
     assert sorted(Reminder.objects.values_list("family_id", flat=True)) == sorted([world["family"].pk, bob.family.pk])
     assert Reminder.objects.get(family=world["family"]).invoices.count() == 2
@@ -353,12 +357,12 @@ def test_every_invoice_of_the_page_is_reminded_by_household(world, staff_client,
 def test_a_reminder_post_with_nothing_or_foreign_values_is_refused_politely(world, staff_client):
     url = reverse("backoffice:overdue")
     for data in ({}, {"invoices": ["x", "9" * 40]}, {"invoices": [987654321]}):
-        response = staff_client.post(url, data, follow=True)
+        response = staff_client.post(url, {**data, "confirm": "1"}, follow=True)
         assert response.status_code == 200 and 'role="status"' in response.content.decode()
     assert not Reminder.objects.exists()
     # An invoice not overdue is never reminded, even posted.
     future = issue(world["regie"], world["family"], "8.00", number="ENF2026000009", due_days_ago=-5)
-    staff_client.post(url, {"invoices": [future.pk]})
+    staff_client.post(url, {"invoices": [future.pk], "confirm": "1"})
     assert not Reminder.objects.exists()
 
 
@@ -396,3 +400,67 @@ def test_the_overdue_list_costs_the_same_queries_however_many_invoices(world, st
 def test_an_amount_with_a_point_is_understood_too(world, staff_client):
     _post_payment(staff_client, world["family"], regie=world["regie"], amount="12.50", means="cash", reference="")
     assert Payment.objects.get().amount == Decimal("12.50")
+
+
+# --- the printed receipt ----------------------------------------------------------------------------------------
+
+def test_the_receipt_names_its_issuer_is_signed_and_says_what_was_left_when_it_was_handed_over(world, staff_client):
+    regie, family, old, recent = world["regie"], world["family"], world["old"], world["recent"]
+    first = _pay(world, "20.00")  # 14,00 settles the old one, 6,00 of the recent one: 4,00 left on it
+    receipt = staff_client.get(reverse("backoffice:payment", args=[first.pk])).content.decode()
+    # The issuer heads the page, before the receipt's title; the software's name is not printed.
+    assert receipt.index("Mairie de Tourrettes") < receipt.index("<h1>")
+    assert "Place de l&#x27;Église, 83440 Tourrettes" in receipt
+    assert '<span class="no-print">Enfance · gestion</span>' in receipt
+    assert "Pour acquit, le régisseur" in receipt and "Nom et signature" in receipt
+    assert "Reste à payer à la date du reçu" in receipt
+    # Later, the rest is paid and a credit note is issued: the reprint still says what the receipt said.
+    _pay(world, "4.00")
+    issue(regie, family, "1.00", number="ENFAV2026000001", kind=Invoice.Kind.CREDIT_NOTE, corrects=old,
+          issued_days_ago=0)
+    page = staff_client.get(reverse("backoffice:payment", args=[first.pk]))
+    rows = {a.invoice_id: a for a in page.context["allocations"]}
+    assert rows[old.pk].left_then == Decimal("0.00") and rows[recent.pk].left_then == Decimal("4.00")
+    assert rows[recent.pk].left == Decimal("0.00")  # today's, on the screen only
+    reprint = text(page)
+    assert "4,00\u00a0€" in reprint
+
+
+def test_the_payment_form_leaves_its_checks_to_the_server_and_its_french_messages(world, staff_client):
+    """The browser's own bubbles (required, a maximum date) would hide the messages next to the fields."""
+    page = staff_client.get(reverse("backoffice:payment_new", args=[world["family"].pk])).content.decode()
+    forms = [tag for tag in page.split("<form")[1:] if 'method="post"' in tag.split(">")[0]]
+    assert any("novalidate" in tag.split(">")[0] and "csrfmiddlewaretoken" in tag and 'name="amount"' in tag
+               for tag in forms)
+
+
+def test_reminders_wait_for_a_confirmation_listing_who_gets_what(world, staff_client, bob,
+                                                                 django_capture_on_commit_callbacks):
+    """Without JavaScript: the first post only shows the households and invoices; its button posts the same
+    selection with confirm=1, and only that sends."""
+    url = reverse("backoffice:overdue")
+    old, recent, bobs = world["old"], world["recent"], world["bobs"]
+    bob.family.logins.update(email="")  # bob's household gets its reminder on paper
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"action": "page", "page_invoices": [old.pk, recent.pk, bobs.pk],
+                                           "back_page": "1"})
+    assert response.status_code == 200
+    assert not Reminder.objects.exists() and not OutgoingEmail.objects.filter(template="billing/email/reminder.txt")
+    page = text(response)
+    assert "Confirmer les relances" in page and "2 foyers vont être relancés, dont 1 par courriel" in page
+    assert "ENF2026000001" in page and "ENF2026000002" in page and "ENF2026000003" in page
+    assert world["family"].reference in page and bob.family.reference in page
+    assert "csrfmiddlewaretoken" in page and 'name="confirm" value="1"' in page
+    assert 'name="action" value="page"' in page and page.count('name="page_invoices"') == 3
+    assert 'name="back_page" value="1"' in page
+    # The button re-posts the selection with confirm=1: now it is sent.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = staff_client.post(url, {"action": "page", "page_invoices": [old.pk, recent.pk, bobs.pk],
+                                       "back_page": "1", "confirm": "1"})
+    assert sent.status_code == 302 and sent["Location"] == reverse("backoffice:overdue") + "?page=1"
+    assert Reminder.objects.count() == 2
+    assert OutgoingEmail.objects.filter(template="billing/email/reminder.txt").count() >= 1
+    # Asked again the same day: the confirmation says nothing new will be sent, and offers no button.
+    again = text(staff_client.post(url, {"action": "selected", "invoices": [old.pk]}))
+    assert "déjà été relancées aujourd&#x27;hui" in again or "déjà été relancées aujourd'hui" in again
+    assert "Envoyer la relance" not in again and Reminder.objects.count() == 2

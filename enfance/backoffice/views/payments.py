@@ -30,7 +30,11 @@ from enfance.core import audit
 from enfance.core.forms import bound_data
 from enfance.core.models import AuditEntry
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.families import access
+from enfance.families.models import Family
+from enfance.messaging import notifications
+from enfance.messaging.models import NotificationPreference
 
 from ..payment_forms import BalanceFilterForm, OverdueFilterForm, PaymentForm, ReverseForm
 
@@ -40,8 +44,7 @@ MAX_SELECTED = 500  # invoices reminded in one submission
 
 
 def _int(value):
-    value = str(value or "")
-    return int(value) if value.isdigit() and len(value) <= 12 else None
+    return parse_id(value)  # ASCII digits only: "²".isdigit() is True, int("²") raises
 
 
 def _day(iso):
@@ -132,11 +135,42 @@ def _reversal_of(payment):
         return None
 
 
+def _left_after(payment, allocations):
+    """{invoice id: what was left on it just after `payment` was recorded and allocated}, for the allocations
+    made then: its total, less its credit notes issued by then and the allocations recorded up to this payment's
+    (never those recorded later), so that a reprint of the receipt says what the one handed over said.
+
+    The allocations made then are those of the payment's sign to invoices issued by then; a credit of the
+    payment given later to a newer invoice (payments.allocate_credit) or released by a credit note is not on the
+    receipt handed over, and has no entry here."""
+    sign = 1 if payment.amount > 0 else -1
+    then = [a for a in allocations if a.amount * sign > 0 and a.invoice.issued_at is not None
+            and a.invoice.issued_at <= payment.recorded_at]
+    if not then:
+        return {}
+    ids = {a.invoice_id for a in then}
+    last = max(a.pk for a in then)
+    left = {a.invoice_id: a.invoice.total for a in then}
+    for row in (Invoice.objects.filter(corrects_id__in=ids, state=Invoice.State.ISSUED,
+                                       issued_at__lte=payment.recorded_at)
+                .values("corrects_id").annotate(credited=Sum("total"))):
+        left[row["corrects_id"]] -= row["credited"]
+    for row in (Allocation.objects.filter(invoice_id__in=ids, pk__lte=last).values("invoice_id")
+                .annotate(paid=Sum("amount"))):
+        left[row["invoice_id"]] -= row["paid"]
+    return {pk: max(money(value), ZERO) for pk, value in left.items()}
+
+
 @staff_required(edit=True)
 @require_GET
 def payment_detail(request, payment_id):
-    """The payment's receipt: what it settled, what it left as a credit; printable."""
+    """The payment's receipt, printable: its issuer (the commune and the régie), what it settled and what was
+    left on each invoice just after it (as of the receipt, not today), the credit it left, the régisseur's
+    signature."""
     payment, allocations = _payment_with_allocations(request, payment_id)
+    left_then = _left_after(payment, allocations)
+    for allocation in allocations:
+        allocation.left_then = left_then.get(allocation.invoice_id)
     return render(request, "backoffice/billing/payment_detail.html", {
         "payment": payment, "family": payment.family, "allocations": allocations,
         "allocated": money(sum((a.amount for a in allocations), ZERO)),
@@ -196,6 +230,8 @@ def invoice_detail(request, invoice_id):
         state = payments.state(invoice, left)
         context.update({
             "left": left, "state": state, "state_label": payments.STATE_LABELS[state],
+            # What the PDF prints: the previous balance plus this invoice, as of its issue.
+            "due_with_previous": money(invoice.previous_balance + invoice.signed_total),
             "credit_notes": credit_notes, "allocations": allocations,
             "overdue": left > 0 and invoice.due_on is not None and invoice.due_on < timezone.localdate(),
             "reminders": list(invoice.reminders.select_related("sent_by").order_by("-sent_at")),
@@ -255,10 +291,13 @@ def overdue(request):
 
 
 def _send_reminders(request, regies):
-    """Remind the households of the invoices ticked (or of every invoice of the page): one reminder, one
-    transaction, per household and régie. Then back to the list, with a message per outcome."""
+    """Remind the households of the invoices ticked (or of every invoice of the page): first a confirmation page
+    listing the households and invoices (no JavaScript needed), whose button posts the same selection with
+    confirm=1; then one reminder, one transaction, per household and régie, and back to the list with a message
+    per outcome."""
     back = reverse("backoffice:overdue") + _query_back(request)
-    field = "page_invoices" if request.POST.get("action") == "page" else "invoices"
+    action = "page" if request.POST.get("action") == "page" else "selected"
+    field = "page_invoices" if action == "page" else "invoices"
     ids = [i for i in (_int(v) for v in request.POST.getlist(field)[:MAX_SELECTED]) if i is not None]
     if not ids:
         messages.error(request, _("Cochez au moins une facture à relancer."))
@@ -271,6 +310,8 @@ def _send_reminders(request, regies):
     groups = {}
     for invoice in chosen:
         groups.setdefault((invoice.regie_id, invoice.family_id), []).append(invoice)
+    if request.POST.get("confirm") != "1":
+        return _confirm_reminders(request, action, field, chosen, groups, back)
     sent = paper = 0
     for invoices in groups.values():
         regie, family = invoices[0].regie, invoices[0].family
@@ -288,6 +329,38 @@ def _send_reminders(request, regies):
     if sent:
         messages.success(request, reminders_sent_text(sent, sent - paper))
     return redirect(back)
+
+
+def _households_mailed(family_ids):
+    """The ids among these households of those where at least one login with an address wants the reminders'
+    e-mail (what notifications.notify will find), in two queries."""
+    families = Family.objects.filter(pk__in=family_ids).prefetch_related("logins")
+    logins = {family.pk: notifications.recipients(family) for family in families}
+    chosen = dict(NotificationPreference.objects.filter(
+        user__in=[login for found in logins.values() for login in found], kind=reminders.KIND)
+        .values_list("user", "email"))
+    default = notifications.KINDS[reminders.KIND].default
+    return {pk for pk, found in logins.items() if any(chosen.get(login.pk, default) for login in found)}
+
+
+def _confirm_reminders(request, action, field, chosen, groups, back):
+    """The confirmation: who will be reminded of what, by e-mail or on paper, and what was already reminded
+    today (left out); its button posts the same selection again with confirm=1. Nothing is sent here."""
+    today = reminders.reminded_today([i.pk for i in chosen])
+    mailed = _households_mailed({family_id for _regie, family_id in groups})
+    households = []
+    for invoices in groups.values():
+        due = [i for i in invoices if i.pk not in today]
+        households.append({
+            "family": invoices[0].family, "regie": invoices[0].regie, "invoices": due,
+            "skipped": [i for i in invoices if i.pk in today], "amount": money(sum((i.left for i in due), ZERO)),
+            "mailed": invoices[0].family_id in mailed})
+    to_remind = [h for h in households if h["invoices"]]
+    return render(request, "backoffice/billing/overdue_confirm.html", {
+        "households": households, "to_remind": len(to_remind), "to_mail": sum(1 for h in to_remind if h["mailed"]),
+        "action": action, "field": field, "ids": [i.pk for i in chosen], "back": back,
+        "back_regie": _int(request.POST.get("back_regie")), "back_page": _int(request.POST.get("back_page")),
+        "section": SECTION, "page_key": "overdue"})
 
 
 def reminders_sent_text(sent, mailed):
