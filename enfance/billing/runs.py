@@ -149,6 +149,15 @@ def _append_anomalies(run, anomalies):
     InvoiceRun.objects.filter(pk=run.pk).update(anomalies=[*current, *anomalies])
 
 
+def _analyze_drafts():
+    """A preview writes thousands of drafts at once; autovacuum analyses the tables only later, and until then
+    PostgreSQL plans the issue's UPDATE ... FROM VALUES of a batch as a scan of the invoices per row (2.7 s a
+    batch of 500 instead of 0.05 s on 15,000 households). ANALYZE reads a sample: a fraction of a second."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Invoice._meta.db_table}, {InvoiceLine._meta.db_table}")
+
+
 def _anomaly_rows(household, reference, made, children, unit_names, first_day):
     """The household's anomalies, one per child, unit, kind and detail, their days listed in order: "absent
     sans absence signalée les 3, 4 et 10 novembre", never the same line once a day. Only the run's own days:
@@ -234,6 +243,7 @@ def preview(run_id, *, now=None):
             locked.households_done += len(chunk)
             locked.heartbeat_at = timezone.now()
             locked.save(update_fields=["households_done", "heartbeat_at"])
+    _analyze_drafts()
     InvoiceRun.objects.filter(pk=run_id, state=State.PREVIEWING, attempt=attempt).update(state=State.PREVIEWED)
     return InvoiceRun.objects.get(pk=run_id)
 

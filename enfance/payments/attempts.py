@@ -154,7 +154,7 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     try:
         started = provider.start(
             attempt_id=attempt.token, amount=attempt.amount, email=attempt.email, refdet=attempt.refdet,
-            year=timezone.localdate().year, description=_("Régie %(regie)s") % {"regie": regie.name},
+            year=timezone.localdate().year, description=regie.name,
             notify_url=url_for("payments:notify", attempt.token), return_url=url_for("payments:back", attempt.token))
     except (base.ProviderError, ValueError) as error:
         logger.warning("Starting payment attempt %s failed: %s", attempt.pk, error)
@@ -186,8 +186,10 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
 def check(attempt, *, source, actor=None):
     """Ask the provider what became of the attempt and apply it; the attempt as it now is. Safe to call any
     number of times, at once: only the first confirmation records a payment."""
-    if attempt.state == State.PAID or not attempt.reference:
+    if not attempt.reference:
         return attempt
+    # Even for an attempt already paid the bank is asked and the notice kept (PaymentEvent): staff see every
+    # notification, late ones too; apply() changes nothing then.
     try:
         provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
         outcome = provider.status(reference=attempt.reference, started_at=attempt.started_at or attempt.created_at)
@@ -249,7 +251,7 @@ def _record(attempt):
     invoice_ids = list(attempt.invoices.values_list("pk", flat=True))
     return billing_payments.record_online(
         regie=attempt.regie, family=attempt.family, amount=attempt.amount, received_on=timezone.localdate(),
-        reference=f"{attempt.provider} {attempt.reference}", invoice_ids=invoice_ids)
+        reference=attempt.refdet, invoice_ids=invoice_ids)  # the family's reference; the bank's is the attempt's
 
 
 def abandon(attempt, *, actor):

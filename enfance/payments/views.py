@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from enfance.billing.models import Regie
 from enfance.core.pagination import paginate
+from enfance.messaging.services import unread_count
 from enfance.portal.decorators import family_required
 
 from . import attempts
@@ -91,9 +92,13 @@ def result(request, token):
             attempt.checked_at is None or attempts.timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
         attempt = attempts.check(attempt, source=attempts.Source.PAGE)
     own = (request.user.is_authenticated and getattr(request.user, "is_family", False)
-           and request.user.family_id == attempt.family_id)
+           and request.user.family_id == attempt.family_id and attempt.family.archived_at is None)
+    if own:  # the household's own page, in its portal (menu included); anyone else holding the token, a bare one
+        request.family = attempt.family
+        attempt.family.inbox_unread = unread_count(attempt.family_id, request.user)
     return render(request, "payments/result.html", {
         "attempt": attempt, "own": own, "section": SECTION,
+        "base_template": "portal/base.html" if own else "core/base.html",
         "numbers": attempts.invoice_numbers(attempt) if own else [],
         "refresh": attempt.is_open,
     })

@@ -1,6 +1,7 @@
 """{% pay_button regie amount next=... invoices=... %}: what a page offers to pay online for one régie."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from enfance.billing.money import ZERO, money
 
@@ -26,3 +27,13 @@ def pay_button(context, regie, amount, next="", invoice=None, label=""):
 def pays_online(regie):
     """Whether this régie's families can pay by card on the portal."""
     return bool(config.provider_name(regie))
+
+
+_ANSWERS = {"pending": _("pas encore de résultat"), "paid": _("payé"), "refused": _("refusé"),
+            "cancelled": _("annulé"), "expired": _("expiré"), "error": _("erreur")}
+
+
+@register.filter
+def bank_answer(state):
+    """A bank's answer as staff read it (PaymentEvent.state: the provider interface's words)."""
+    return _ANSWERS.get(state, state or "—")
