@@ -13,6 +13,7 @@ import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -204,11 +205,14 @@ def archive(invoice_ids, *, batch=BATCH):
                 jobs.append((invoice, renderer.submit(TEMPLATE, renderer.sys_inputs(build(invoice)), pdf_a=True)))
             except Exception:
                 logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
-        for invoice, pdf in jobs:
-            try:
-                stored += _store(invoice, pdf.result())
-            except Exception:
-                logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+        # One transaction per batch (a savepoint per invoice): not one commit, and its disk flush, per PDF.
+        with transaction.atomic():
+            for invoice, pdf in jobs:
+                try:
+                    with transaction.atomic():
+                        stored += _store(invoice, pdf.result())
+                except Exception:
+                    logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
     return stored
 
 
