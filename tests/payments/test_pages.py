@@ -120,3 +120,15 @@ def test_staff_set_a_regies_payfip_client_number_checked_next_to_the_field(invoi
     assert response.status_code == 302
     invoice.regie.refresh_from_db()
     assert invoice.regie.payment_settings == {"provider": "payfip", "numcli": "654321", "saisie": "W"}
+
+
+def test_a_card_payment_shows_at_once_in_the_statement_and_the_households_record(alice, invoice, staff, client):
+    attempt = attempts.start(regie=invoice.regie, family=alice.family, user=alice, invoice_ids=[], url_for=url_for)
+    decide(attempt, SandboxOperation.Outcome.PAID)
+    client.get(reverse("payments:back", args=[attempt.token]))  # the family back from the bank
+    login_client(client, alice)
+    statement = body(client.get(reverse("portal:statement") + f"?regie={invoice.regie_id}"))
+    assert "Règlement par carte bancaire" in statement and "votre compte est à jour" in statement
+    login_client(client, staff)
+    record = body(client.get(reverse("backoffice:family", args=[alice.family.pk])))
+    assert "Carte bancaire en ligne" in record and attempt.refdet in record and "15,30" in record
