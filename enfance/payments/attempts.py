@@ -122,33 +122,41 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
                                                created_at__lt=timezone.now() - REUSE).exclude(reference=""):
         check(stale, source=Source.PAGE)
-    with transaction.atomic():
-        Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
-        amount, invoices = due(regie, family, invoice_ids)
-        current = in_progress(regie, family, invoice_ids)
-        if current is not None and current.amount == amount:
-            current.reused = True
-            return current
-        if current is not None:
-            # What is due changed (a cheque at the desk, a credit note) since it started: never sent to pay the
-            # old amount. Closed on our side, it is still asked about (sweep_pending) should the bank be paid.
-            _close(current, Source.PAGE, note="superseded: the amount due changed")
-        if amount < max(MINIMUM, provider.minimal_amount):
-            raise PaymentRefused(_("Le paiement en ligne n'accepte pas moins de %(minimum)s.")
-                                 % {"minimum": euros(max(MINIMUM, provider.minimal_amount))} if amount > 0
-                                 else _("Il n'y a rien à payer."))
-        if provider.maximal_amount is not None and amount > provider.maximal_amount:
-            raise PaymentRefused(_("Le paiement en ligne n'accepte pas plus de %(maximum)s : payez à la régie.")
-                                 % {"maximum": euros(provider.maximal_amount)})
-        email = _email(user, family)
-        if not email:
-            raise PaymentRefused(_("La banque demande une adresse électronique : ajoutez-la à votre compte."))
-        attempt = PaymentAttempt.objects.create(regie=regie, family=family, started_by=user, provider=name,
-                                                provider_options=config.options_of(name, regie), amount=amount,
-                                                email=email, refdet="-")
-        attempt.refdet = _refdet(regie, attempt, invoices)
-        attempt.save(update_fields=["refdet"])
-        attempt.invoices.set(invoices)
+    superseded = None
+    try:
+        with transaction.atomic():
+            Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+            amount, invoices = due(regie, family, invoice_ids)
+            current = in_progress(regie, family, invoice_ids)
+            if current is not None and current.amount == amount:
+                current.reused = True
+                return current
+            # What is due changed since an attempt in progress started (a cheque at the desk, a credit note): never
+            # sent to pay the old amount. It is closed once this lock is released (an attempt's lock is never taken
+            # under the household's: apply() takes them the other way round), and still asked about by the sweep.
+            superseded = current
+            if amount < max(MINIMUM, provider.minimal_amount):
+                raise PaymentRefused(_("Le paiement en ligne n'accepte pas moins de %(minimum)s.")
+                                     % {"minimum": euros(max(MINIMUM, provider.minimal_amount))} if amount > 0
+                                     else _("Il n'y a rien à payer."))
+            if provider.maximal_amount is not None and amount > provider.maximal_amount:
+                raise PaymentRefused(_("Le paiement en ligne n'accepte pas plus de %(maximum)s : payez à la régie.")
+                                     % {"maximum": euros(provider.maximal_amount)})
+            email = _email(user, family)
+            if not email:
+                raise PaymentRefused(_("La banque demande une adresse électronique : ajoutez-la à votre compte."))
+            attempt = PaymentAttempt.objects.create(regie=regie, family=family, started_by=user, provider=name,
+                                                    provider_options=config.options_of(name, regie), amount=amount,
+                                                    email=email, refdet="-")
+            attempt.refdet = _refdet(regie, attempt, invoices)
+            attempt.save(update_fields=["refdet"])
+            attempt.invoices.set(invoices)
+    except PaymentRefused:
+        if superseded is not None:  # nothing (or too little) is due now: the old amount is not either
+            _close(superseded, Source.PAGE, note="superseded: the amount due changed")
+        raise
+    if superseded is not None:
+        _close(superseded, Source.PAGE, note="superseded: the amount due changed")
     # The bank is called once the attempt is committed: if we die meanwhile, the sweep finds it (no reference,
     # so never paid) and closes it.
     try:
