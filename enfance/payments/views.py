@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from enfance.billing.models import Regie
 from enfance.core.pagination import paginate
+from enfance.core.values import parse_id
 from enfance.messaging.services import unread_count
 from enfance.portal.decorators import family_required
 
@@ -30,11 +32,9 @@ def _url_for(request):
 
 
 def _ids(values):
-    try:
-        ids = sorted({int(v) for v in values})
-    except (TypeError, ValueError):
-        return None
-    return ids if all(0 <= i < 2**63 for i in ids) else None
+    """The invoices chosen, or None when one is no identifier."""
+    ids = [parse_id(v) for v in values]
+    return None if None in ids else sorted(set(ids))
 
 
 @require_POST
@@ -42,8 +42,8 @@ def _ids(values):
 def start(request):
     """Pay the balance of one régie, or the invoices chosen; the amount is the ledger's, never the form's."""
     family = request.family
-    regie_ids = _ids([request.POST.get("regie") or 0])
-    regie = Regie.objects.filter(pk=regie_ids[0]).first() if regie_ids and regie_ids[0] < 2**63 else None
+    regie_id = parse_id(request.POST.get("regie"))
+    regie = Regie.objects.filter(pk=regie_id).first() if regie_id is not None else None
     invoice_ids = _ids(request.POST.getlist("invoice"))
     back = request.POST.get("next") or reverse("portal:invoices")
     if not back.startswith("/") or back.startswith("//"):
@@ -89,7 +89,7 @@ def result(request, token):
     While it is pending the page asks the bank again and refreshes itself, with or without JavaScript."""
     attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family"), token=token)
     if attempt.is_open and attempt.reference and (
-            attempt.checked_at is None or attempts.timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
+            attempt.checked_at is None or timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
         attempt = attempts.check(attempt, source=attempts.Source.PAGE)
     own = (request.user.is_authenticated and getattr(request.user, "is_family", False)
            and request.user.family_id == attempt.family_id and attempt.family.archived_at is None)

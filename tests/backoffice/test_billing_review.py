@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the `world` fixture is imported from test_billing_runs, then named by the tests)
 """The staff billing pages after the usability review: the issue and the abandon confirmed on a page of their
 own (no JavaScript), the new run's period after the last one issued with a warning for days to come, the
 anomalies grouped, the drafts' total row, the balances on a phone, real French plurals and "1er"."""
@@ -15,23 +16,13 @@ from django.utils import timezone
 from enfance.billing import runs
 from enfance.billing.models import Invoice, InvoiceRun
 from enfance.core.models import AuditEntry
-from tests.activities.test_bookings import centre, household
-from tests.billing.helpers import regie_for, tariff
+from tests.activities.test_bookings import household
 
 from .conftest import client_for
-from .test_billing_runs import DECEMBER, booked, households, start, text
+from .test_billing_runs import DECEMBER, booked, households, start, text, world  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
-
-
-@pytest.fixture
-def world():
-    """As test_billing_runs': the leisure centre billed by the CANT régie, the whole day at 3,20 / 5,10 / 7,00 €."""
-    whole, half, _meal = centre(capacity=50)
-    regie = regie_for(whole.activity)
-    tariff(whole, [(500, "3.20"), (1000, "5.10"), (None, "7.00")])
-    return regie, whole, half
 
 
 @pytest.fixture

@@ -136,9 +136,9 @@ def task_worker(settings, transactional_db):
     thread.join(10)
 
 
-@pytest.fixture
-def open_context(browser, live_server, transactional_db, task_worker):
-    """Makes guarded contexts (new_context(java_script_enabled=False) and friends); fails if any went outside."""
+def guarded_contexts(browser, live_server):
+    """The body of every `open_context` fixture: yields a maker of guarded contexts, closes them, and fails if
+    any page went outside. Test modules that need no task worker override the fixture with `yield from` it."""
     made = []
 
     def make(**options):
@@ -152,6 +152,12 @@ def open_context(browser, live_server, transactional_db, task_worker):
         guarded.close()
     if blocked:
         pytest.fail("pages tried to reach other hosts than the live server:\n  " + "\n  ".join(blocked), pytrace=False)
+
+
+@pytest.fixture
+def open_context(browser, live_server, transactional_db, task_worker):
+    """Makes guarded contexts (new_context(java_script_enabled=False) and friends); fails if any went outside."""
+    yield from guarded_contexts(browser, live_server)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.activities.test_bookings import centre
 from tests.billing.helpers import regie_for, tariff
 from tests.factories import PASSWORD, UserFactory, make_household
 
-from .conftest import Guarded
+from .conftest import guarded_contexts
 from .pages import audit, login
 
 pytestmark = pytest.mark.browser
@@ -32,17 +32,7 @@ def open_context(request, browser, live_server, transactional_db):
     there the immediate backend runs them inline (the run page then shows the previewed run at once)."""
     if connection.vendor != "sqlite":
         request.getfixturevalue("task_worker")
-    made = []
-
-    def make(**options):
-        made.append(Guarded(browser, live_server, **options))
-        return made[-1]
-
-    yield make
-    blocked = [url for guarded in made for url in guarded.blocked]
-    for guarded in made:
-        guarded.close()
-    assert not blocked, f"pages tried to reach other hosts: {blocked}"
+    yield from guarded_contexts(browser, live_server)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from enfance.activities.catalogue import create_catalogue
 from enfance.activities.models import Activity, Registration
 from tests.factories import PASSWORD, ChildFactory, FamilyFactory, UserFactory
 
-from .conftest import Guarded
+from .conftest import guarded_contexts
 from .pages import audit, login
 
 pytestmark = pytest.mark.browser
@@ -19,17 +19,7 @@ pytestmark = pytest.mark.browser
 def open_context(browser, live_server, transactional_db):
     """Guarded contexts as in conftest, without its task worker: these pages enqueue nothing it must run, and on
     SQLite its polling transactions lock the tables under the live server's requests."""
-    made = []
-
-    def make(**options):
-        made.append(Guarded(browser, live_server, **options))
-        return made[-1]
-
-    yield make
-    blocked = [url for guarded in made for url in guarded.blocked]
-    for guarded in made:
-        guarded.close()
-    assert not blocked, f"pages tried to reach other hosts: {blocked}"
+    yield from guarded_contexts(browser, live_server)
 
 
 @pytest.fixture

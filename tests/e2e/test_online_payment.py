@@ -25,7 +25,7 @@ from enfance.payments.sandbox import send_due_notifications
 from tests.documents.test_invoice import make_invoice
 from tests.factories import PASSWORD, UserFactory
 
-from .conftest import AXE_URL, Guarded
+from .conftest import AXE_URL, guarded_contexts
 from .pages import AXE_OPTIONS, WIDEST, _describe, login
 
 pytestmark = pytest.mark.browser
@@ -41,17 +41,7 @@ Source = PaymentEvent.Source
 def open_context(browser, live_server, transactional_db):
     """Guarded contexts as in conftest, without the task worker: the immediate backend sends the sandbox bank's
     notification at once, inside the bank page's request (the live server posting to itself)."""
-    made = []
-
-    def make(**options):
-        made.append(Guarded(browser, live_server, **options))
-        return made[-1]
-
-    yield make
-    blocked = [url for guarded in made for url in guarded.blocked]
-    for guarded in made:
-        guarded.close()
-    assert not blocked, f"pages tried to reach other hosts: {blocked}"
+    yield from guarded_contexts(browser, live_server)
 
 
 @pytest.fixture
