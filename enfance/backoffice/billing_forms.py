@@ -114,11 +114,17 @@ class RegieForm(forms.ModelForm):
 
         current = instance.payment_settings or {}
         choices = [("", _("Pas de paiement en ligne")), (config.PAYFIP, _("PayFiP (DGFiP)"))]
+        from enfance.payments.providers.signed import BACKENDS, parameters
+
+        choices += [(f"{config.EOPAYMENT}:{kind}", backend.label) for kind, backend in BACKENDS.items()]
         if settings.PAYMENT_SANDBOX:
             choices.append((config.SANDBOX, _("Banque de démonstration (jamais en production)")))
+        provider = current.get("provider", "")
+        if provider == config.EOPAYMENT:
+            provider = f"{config.EOPAYMENT}:{current.get('backend', '')}"
         self.fields["pay_provider"] = forms.ChoiceField(
             label=_("Paiement en ligne"), choices=choices, required=False,
-            initial=current.get("provider", ""),
+            initial=provider,
             help_text=_("Sans prestataire, le lien ci-dessous remplace le bouton de paiement sur le portail."))
         self.fields["pay_numcli"] = forms.CharField(
             label=_("Numéro client PayFiP"), required=False, max_length=6, initial=current.get("numcli", ""),
@@ -126,6 +132,16 @@ class RegieForm(forms.ModelForm):
         self.fields["pay_saisie"] = forms.ChoiceField(
             label=_("Mode PayFiP"), required=False, initial=current.get("saisie", "T"),
             choices=[("T", _("Test")), ("X", _("Activation")), ("W", _("Production"))])
+        expected = "; ".join(f"{backend.label} : " + ", ".join(p["name"] for p in parameters(kind))
+                             for kind, backend in BACKENDS.items())
+        self.fields["pay_options"] = forms.CharField(
+            label=_("Paramètres de la banque"), required=False, max_length=4000,
+            widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+            initial=config.options_text(current) if current.get("provider") == config.EOPAYMENT else "",
+            help_text=_("Pour SystemPay, PayZen, Paybox ou Sips seulement : une ligne « nom = valeur » par "
+                        "paramètre donné par la banque. Les secrets déjà enregistrés s'affichent %(mask)s : "
+                        "laissez-les ainsi pour les garder. Paramètres : %(expected)s.")
+            % {"mask": config.MASK, "expected": expected})
         self.fields["pay_link"] = forms.URLField(
             label=_("Page de paiement de la commune"), required=False, max_length=500,
             initial=current.get("link", ""), assume_scheme="https",
@@ -135,14 +151,19 @@ class RegieForm(forms.ModelForm):
         from enfance.payments import config
 
         cleaned = super().clean()
+        provider, _sep, backend = (cleaned.get("pay_provider") or "").partition(":")
+        stored = self.instance.payment_settings or {}
         try:
             cleaned["payment_settings"] = config.clean({
-                "provider": cleaned.get("pay_provider"), "numcli": cleaned.get("pay_numcli"),
-                "saisie": cleaned.get("pay_saisie"), "link": cleaned.get("pay_link")})
+                "provider": provider, "backend": backend, "numcli": cleaned.get("pay_numcli"),
+                "saisie": cleaned.get("pay_saisie"), "link": cleaned.get("pay_link"),
+                "options": config.parse_options_text(cleaned.get("pay_options")) if provider == config.EOPAYMENT
+                else {},
+                "stored": (stored.get("options") or {}) if stored.get("backend") == backend else {}})
         except ValidationError as error:
             for field, messages in error.message_dict.items():
-                self.add_error({"provider": "pay_provider", "numcli": "pay_numcli",
-                                "saisie": "pay_saisie"}.get(field, None), messages)
+                self.add_error({"provider": "pay_provider", "backend": "pay_provider", "numcli": "pay_numcli",
+                                "saisie": "pay_saisie", "options": "pay_options"}.get(field, None), messages)
         return cleaned
 
     def clean_name(self):

@@ -58,12 +58,14 @@ def has_issued(regie):
 
 
 def _regie_shown(regie, activities):
+    from enfance.payments import config as payment_config  # payments builds on billing: imported when used
+
     return {
         "name": regie.name, "code": regie.code, "address": regie.address, "hours": regie.hours,
         "payment_days": str(regie.payment_days),
         "activities": ", ".join(sorted(a.name for a in activities)),
         # The PayFiP client number and mode, or the commune's payment page: who changed them, and when.
-        "payment_settings": ", ".join(f"{k}={v}" for k, v in sorted((regie.payment_settings or {}).items())),
+        "payment_settings": payment_config.shown(regie.payment_settings or {}),
     }
 
 

@@ -5,7 +5,8 @@
   rather than a second one opened, so two tabs cannot both be charged for one invoice.
 - check(): the notification, the family's return, the result page, the sweep and staff all call it. It never
   reads an outcome from what it was sent: it asks the provider about the reference stored on the attempt, then
-  apply() moves the attempt under a lock on its row. A card Payment is recorded once per attempt (the row lock
+  apply() moves the attempt under a lock on its row. receive() is the notification's and the return's way in:
+  a bank that cannot be asked (providers/signed.py) has its notice read once its signature checks. A card Payment is recorded once per attempt (the row lock
   and `payment` being set are what make twice, late, out of order and concurrent notices record one).
 - A bank's "paid" for another amount than the attempt's is kept for staff (needs_review), not recorded.
 """
@@ -181,7 +182,8 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     with transaction.atomic():
         attempt = _locked(attempt.pk)
         attempt.reference, attempt.bank_url, attempt.started_at = started.reference, started.url, timezone.now()
-        fields = ["reference", "bank_url", "started_at"]
+        attempt.bank_form = [list(pair) for pair in started.form]
+        fields = ["reference", "bank_url", "bank_form", "started_at"]
         if attempt.state == State.CREATED:
             attempt.state = State.PENDING
             fields.append("state")
@@ -200,6 +202,9 @@ def check(attempt, *, source, actor=None):
     # notification, late ones too; apply() changes nothing then.
     try:
         provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
+        if not provider.can_ask:  # only its signed notices tell (receive): nothing to ask
+            PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=timezone.now())
+            return attempt
         outcome = provider.status(reference=attempt.reference, started_at=attempt.started_at or attempt.created_at)
     except (base.ProviderError, LookupError, ValueError) as error:
         logger.warning("Asking about payment attempt %s failed: %s", attempt.pk, error)
@@ -207,6 +212,47 @@ def check(attempt, *, source, actor=None):
         _event(attempt, source, state=base.ERROR, raw={"error": str(error)[:500]}, actor=actor)
         return attempt
     return apply(attempt.pk, outcome, source=source, actor=actor)
+
+
+def receive(attempt, notice, *, source):
+    """The bank's notification or the payer's return for this attempt (its token in the URL). A bank that is
+    asked (PayFiP, the sandbox) is asked, whatever the notice says; a bank that signs its notices has the
+    notice read once its signature checks (providers/signed.py), and apply() still takes it only for the
+    attempt's own reference. A notice that does not check records nothing but an event."""
+    try:
+        provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
+    except LookupError as error:
+        _event(attempt, source, state=base.ERROR, raw={"error": str(error)[:500]})
+        return attempt
+    if provider.can_ask:
+        return check(attempt, source=source)
+    try:
+        outcome = provider.read_notice(notice)
+    except base.ProviderError as error:
+        logger.warning("A notice for payment attempt %s was refused: %s", attempt.pk, error)
+        _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note="notice refused")
+        return attempt
+    if outcome is None or not attempt.reference:
+        return attempt
+    return apply(attempt.pk, outcome, source=source)
+
+
+def receive_for_regie(regie, notice):
+    """A signed notice posted to the régie's own notification URL (banks whose back office holds one URL for
+    every payment, as SystemPay's may): the attempt is the one of this régie the signed reference names.
+    The attempt, or None when the notice does not check or names none of ours."""
+    if config.provider_name(regie) != config.EOPAYMENT:
+        return None
+    try:
+        outcome = config.provider(config.EOPAYMENT, regie).read_notice(notice)
+    except (base.ProviderError, LookupError) as error:
+        logger.warning("A notice for régie %s was refused: %s", regie.pk, error)
+        return None
+    attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference=outcome.reference)
+               .first() if outcome is not None and outcome.reference else None)
+    if attempt is None:
+        return None
+    return apply(attempt.pk, outcome, source=Source.NOTIFICATION)
 
 
 def apply(attempt_id, outcome, *, source, actor=None):

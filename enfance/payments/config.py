@@ -2,12 +2,16 @@
 
     {"provider": "payfip", "numcli": "123456", "saisie": "T"}   PayFiP (saisie T test, X activation, W production)
     {"provider": "sandbox"}                                     the sandbox bank (demonstrations and tests only)
+    {"provider": "eopayment", "backend": "systempayv2", "options": {...}}
+                                                                a bank whose notices are signed (providers/signed.py:
+                                                                SystemPay, PayZen, Paybox, Sips), eopayment's options
     {"link": "https://…"}                                       no online payment: the commune's own payment page
 
 A régie with no provider pays at the sandbox bank where it is allowed (settings.PAYMENT_SANDBOX), else nowhere
 online; settings.PAYMENT_FALLBACK_URL is the link for every régie without one.
 """
 
+import hashlib
 import re
 
 from django.conf import settings
@@ -15,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-PAYFIP, SANDBOX = "payfip", "sandbox"
+PAYFIP, SANDBOX, EOPAYMENT = "payfip", "sandbox", "eopayment"
+MASK = "********"  # a secret shown back to staff; typed back unchanged, the stored one is kept
 NUMCLI = re.compile(r"^[0-9]{6}$")
 
 
@@ -25,6 +30,10 @@ def provider_name(regie):
         return SANDBOX
     if name == SANDBOX and not settings.PAYMENT_SANDBOX:
         return ""  # a demonstration's setting left in production pays nowhere rather than at a fake bank
+    if name == EOPAYMENT:
+        from .providers.signed import BACKENDS
+
+        return name if (regie.payment_settings or {}).get("backend") in BACKENDS else ""
     return name if name in (PAYFIP, SANDBOX) else ""
 
 
@@ -38,6 +47,9 @@ def options_of(name, regie):
     if name == PAYFIP:
         options = regie.payment_settings or {}
         return {"numcli": options.get("numcli", ""), "saisie": options.get("saisie", "T")}
+    if name == EOPAYMENT:
+        # The backend only: its options hold secrets, read from the régie when the bank's notice comes.
+        return {"backend": (regie.payment_settings or {}).get("backend", "")}
     return {}
 
 
@@ -56,6 +68,15 @@ def provider(name, regie, options=None):
         factory = settings.PAYFIP_SESSION_FACTORY
         return PayFiPProvider(options.get("numcli", ""), options.get("saisie", "T"),
                               session=import_string(factory)() if factory else None)
+    if name == EOPAYMENT:
+        from .providers.signed import SignedNoticeProvider
+
+        current = regie.payment_settings or {}
+        kind = (options or {}).get("backend") or current.get("backend", "")
+        if current.get("provider") != EOPAYMENT or current.get("backend") != kind:
+            # Staff moved the régie to another bank since: this one's secrets are gone, nothing can be checked.
+            raise LookupError(f"the régie no longer pays through {kind!r}")
+        return SignedNoticeProvider(kind, current.get("options") or {})
     raise LookupError(f"no payment provider {name!r}")
 
 
@@ -79,6 +100,95 @@ def clean(options):
         cleaned.update(provider=PAYFIP, numcli=numcli, saisie=saisie)
     elif name == SANDBOX:
         cleaned["provider"] = SANDBOX
+    elif name == EOPAYMENT:
+        kind = options.get("backend") or ""
+        cleaned.update(provider=EOPAYMENT, backend=kind,
+                       options=clean_backend_options(kind, options.get("options") or {}, options.get("stored") or {}))
     elif name:
         raise ValidationError({"provider": _("Prestataire inconnu.")})
     return cleaned
+
+
+def clean_backend_options(kind, typed, stored):
+    """A signed-notice bank's options as staff typed them ({name: text}), checked against eopayment's own
+    description of the backend (required, choices, its validation): the dict to store. A secret typed back as
+    MASK keeps the stored one (`stored`: the régie's options before the change)."""
+    from .providers.signed import BACKENDS, parameters
+
+    if kind not in BACKENDS:
+        raise ValidationError({"backend": _("Choisissez la banque.")})
+    known = {p["name"]: p for p in parameters(kind)}
+    unknown = sorted(set(typed) - set(known))
+    if unknown:
+        raise ValidationError({"options": _("Paramètre inconnu de cette banque : %(names)s.")
+                               % {"names": ", ".join(unknown)}})
+    cleaned, errors = {}, []
+    for name, parameter in known.items():
+        value = str(typed.get(name, "") or "").strip()
+        if value == MASK and name in BACKENDS[kind].secrets:
+            value = str(stored.get(name, "") or "")
+        if not value:
+            if parameter.get("required") and parameter.get("default") in (None, ""):
+                errors.append(_("« %(name)s » est obligatoire.") % {"name": name})
+            continue
+        choices = [c[0] if isinstance(c, (list, tuple)) else c for c in parameter.get("choices") or ()]
+        if choices and value not in [str(c) for c in choices]:
+            errors.append(_("« %(name)s » : choisissez parmi %(choices)s.")
+                          % {"name": name, "choices": ", ".join(map(str, choices))})
+            continue
+        if parameter.get("type") is bool:
+            value = value.lower() in ("1", "true", "oui", "yes")
+        check = parameter.get("validation")
+        try:
+            valid = check(value) if check and not isinstance(value, bool) else True
+        except Exception:
+            valid = False
+        if not valid:
+            errors.append(_("« %(name)s » n'a pas la forme attendue par la banque.") % {"name": name})
+            continue
+        cleaned[name] = value
+    if errors:
+        raise ValidationError({"options": errors})
+    return cleaned
+
+
+def parse_options_text(text):
+    """Staff's "name = value" lines as a dict (ValidationError for a line that is not one)."""
+    options = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise ValidationError({"options": _("Ligne %(number)d : écrivez « nom = valeur ».") % {"number": number}})
+        options[name.strip()] = value.strip()
+    return options
+
+
+def options_text(settings_):
+    """A régie's signed-notice bank options as "name = value" lines, its secrets masked."""
+    from .providers.signed import BACKENDS
+
+    secrets = BACKENDS.get(settings_.get("backend"), None)
+    secrets = secrets.secrets if secrets else ()
+    return "\n".join(f"{name} = {MASK if name in secrets and value else value}"
+                     for name, value in sorted((settings_.get("options") or {}).items()))
+
+
+def shown(settings_):
+    """A régie's payment settings in words for its history: a secret as a digest, which says that it changed
+    without saying it."""
+    from .providers.signed import BACKENDS
+
+    backend = BACKENDS.get(settings_.get("backend"))
+    parts = []
+    for key, value in sorted((settings_ or {}).items()):
+        if key != "options":
+            parts.append(f"{key}={value}")
+            continue
+        for name, option in sorted((value or {}).items()):
+            if backend and name in backend.secrets:
+                option = "#" + hashlib.sha256(str(option).encode()).hexdigest()[:8]
+            parts.append(f"{name}={option}")
+    return ", ".join(parts)

@@ -44,6 +44,8 @@ class PaymentAttempt(models.Model):
     email = models.CharField(max_length=254, blank=True)
     reference = models.CharField(_("référence de la banque"), max_length=80, blank=True, db_index=True)
     bank_url = models.URLField(max_length=1000, blank=True)
+    # [[name, value], ...] the payer's browser POSTs to bank_url (SystemPay, Paybox, Sips); empty: a plain link.
+    bank_form = models.JSONField(default=list, blank=True)
     test = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

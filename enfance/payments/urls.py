@@ -27,5 +27,7 @@ urlpatterns = [
     path("paiement/<token:token>/", views.result, name="result"),
     path("paiement/<token:token>/notification/", views.notify, name="notify"),
     path("paiement/<token:token>/retour/", views.back, name="back"),
+    path("paiement/<token:token>/banque/", views.go, name="go"),
+    path("paiement/regie/<slug:code>/notification/", views.regie_notify, name="regie_notify"),
     path("banque-test/<token:token>/", sandbox.bank_page, name="sandbox_bank"),
 ]

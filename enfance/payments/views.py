@@ -5,6 +5,8 @@ The notification trusts nothing it receives but the token in its own URL: it ask
 It is exempt from CSRF (a bank's server posts it) and outside the portal's gates (no login, no service rules).
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.billing.models import Regie
+from enfance.core.middleware import content_security_policy
 from enfance.core.pagination import paginate
 from enfance.core.values import parse_id
 from enfance.messaging.services import unread_count
@@ -23,6 +26,7 @@ from enfance.portal.decorators import family_required
 
 from . import attempts
 from .models import PaymentAttempt
+from .providers.base import Notice
 
 SECTION = "billing"
 
@@ -61,7 +65,27 @@ def start(request):
         messages.info(request, _("Un paiement de ces factures est déjà en cours : le voici. Terminez-le à la "
                                  "banque, ou abandonnez-le pour en commencer un autre."))
         return redirect("payments:result", attempt.token)
-    return redirect(attempt.bank_url)
+    return redirect(to_bank(attempt))
+
+
+def to_bank(attempt):
+    """Where the payer goes to pay: the bank's page, or ours that posts the bank's form for it."""
+    return reverse("payments:go", args=[attempt.token]) if attempt.bank_form else attempt.bank_url
+
+
+@never_cache
+@require_GET
+def go(request, token):
+    """The form a bank wants posted by the payer's browser (SystemPay, Paybox, Sips), sent by a button and,
+    with JavaScript, at once. Only for an attempt still open: the fields are signed for its amount."""
+    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie"), token=token)
+    if not attempt.is_open or not attempt.bank_form:
+        return redirect("payments:result", attempt.token)
+    response = render(request, "payments/bank_form.html", {"attempt": attempt, "fields": attempt.bank_form})
+    # This page's form goes to the bank: its origin, and only this page, is allowed as the form's target.
+    bank = urlsplit(attempt.bank_url)
+    response["Content-Security-Policy"] = content_security_policy((f"{bank.scheme}://{bank.netloc}",))
+    return response
 
 
 @require_GET
@@ -101,26 +125,47 @@ def result(request, token):
         "base_template": "portal/base.html" if own else "core/base.html",
         "numbers": attempts.invoice_numbers(attempt) if own else [],
         "refresh": attempt.is_open,
+        "bank_link": to_bank(attempt) if own and attempt.is_open and attempt.bank_url else "",
     })
+
+
+def _notice(request, *, from_bank):
+    return Notice(method=request.method, query_string=request.META.get("QUERY_STRING", ""),
+                  body=request.body if request.method == "POST" else b"", from_bank=from_bank)
 
 
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
 def notify(request, token):
-    """The bank's server-to-server notification: only the token in the URL is read; the bank is asked."""
+    """The bank's server-to-server notification: the attempt is the token's; the bank is asked, or its signed
+    notice checked (attempts.receive)."""
     attempt = PaymentAttempt.objects.select_related("regie").filter(token=token).first()
     if attempt is None:
         return HttpResponse("unknown", status=404, content_type="text/plain")
-    attempts.check(attempt, source=attempts.Source.NOTIFICATION)
+    attempts.receive(attempt, _notice(request, from_bank=True), source=attempts.Source.NOTIFICATION)
     return HttpResponse("OK", content_type="text/plain")
 
 
+@csrf_exempt
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
+def regie_notify(request, code):
+    """A signed-notice bank's notification to the one URL its back office holds for the régie: the attempt is
+    the one its signed reference names, never anything else the notice says."""
+    regie = Regie.objects.filter(code=code).first()
+    if regie is None or attempts.receive_for_regie(regie, _notice(request, from_bank=True)) is None:
+        return HttpResponse("unknown", status=404, content_type="text/plain")
+    return HttpResponse("OK", content_type="text/plain")
+
+
+@csrf_exempt  # the bank's page may send the payer back with a POST of its signed fields
+@never_cache
+@require_http_methods(["GET", "POST"])
 def back(request, token):
-    """Where the bank sends the payer back: the bank is asked (never the query string), then the result."""
+    """Where the bank sends the payer back: the bank is asked (never the query string) or its signed fields
+    checked, then the result."""
     attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie"), token=token)
-    attempts.check(attempt, source=attempts.Source.RETURN)
+    attempts.receive(attempt, _notice(request, from_bank=False), source=attempts.Source.RETURN)
     return redirect("payments:result", attempt.token)
 

@@ -62,6 +62,25 @@ def test_twenty_concurrent_payfip_notifications_ask_the_service_and_record_one(a
     assert 1 <= len(simulator.requests("recupererDetailPaiementSecurise")) <= 20
 
 
+def test_twenty_concurrent_signed_notices_record_one_payment(alice):
+    from urllib.parse import urlencode
+
+    from tests.payments.test_signed_banks import systempay, systempay_notice
+
+    invoice = make_invoice(alice, total="15.30", previous="0")
+    systempay(invoice.regie)
+    attempt = attempts.start(regie=invoice.regie, family=alice.family, user=alice, invoice_ids=[], url_for=url_for)
+    body = urlencode(systempay_notice(attempt))
+    paths = [reverse("payments:notify", args=[attempt.token]), reverse("payments:back", args=[attempt.token]),
+             reverse("payments:regie_notify", args=[invoice.regie.code])]
+    results = run_together(*(lambda path=paths[i % 3]: Client().post(
+        path, body, content_type="application/x-www-form-urlencoded").status_code for i in range(20)))
+    assert sorted(set(results)) == [200, 302], results
+    assert Payment.objects.count() == 1 and Allocation.objects.count() == 1
+    assert ledger.balance(invoice.regie, alice.family) == 0
+    assert PaymentEvent.objects.filter(attempt=attempt, changed=True).exclude(source="start").count() == 1
+
+
 def test_the_return_and_the_notification_at_once_record_one_payment(alice):
     _invoice, attempt = _started(alice)
     decide(attempt, SandboxOperation.Outcome.PAID)

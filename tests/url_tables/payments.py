@@ -7,7 +7,7 @@ notification URLs carry the attempt's random token: tested as token links (a tam
 
 from decimal import Decimal
 
-from tests.url_table import AGENT, AUTH, PORTAL_WITHOUT_ID, STAFF, Route
+from tests.url_table import AGENT, AUTH, PORTAL_WITHOUT_ID, PUBLIC, STAFF, Route
 from tests.url_tables.billing_portal import _invoice
 
 
@@ -52,6 +52,11 @@ ROUTES = {
     "payments:result": Route(AUTH, kwargs=_token, marker=b"Votre paiement en ligne"),
     "payments:back": Route(AUTH, kwargs=_token, ok=302, marker=b"Votre paiement en ligne"),
     "payments:notify": Route(AUTH, kwargs=_token, marker=b"OK"),
+    # The bank's form posted from our page (a sandbox attempt has none: its result).
+    "payments:go": Route(AUTH, kwargs=_token, ok=302, marker=b"Votre paiement en ligne"),
+    # A signed-notice bank's one notification URL per régie: anonymous, 404 for what no signed notice names
+    # (tests/payments/test_signed_banks.py posts the real ones).
+    "payments:regie_notify": Route(PUBLIC, kwargs=lambda s: {"code": "NOREGIE"}, ok=404),
     "payments:sandbox_bank": Route(AUTH, kwargs=_bank, marker=b"Paiement par carte"),
     "backoffice:online_payments": Route(STAFF, role=AGENT),
     "backoffice:online_payment": Route(STAFF, kwargs=_attempt_id, role=AGENT),

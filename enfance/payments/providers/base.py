@@ -4,8 +4,11 @@ The services talk to a `Provider`; each bank sits behind one adapter (payfip.py 
 DGFiP's PayFiP). Two rules shape it:
 
 - an outcome is only ever read from the bank over its own channel: `status()` asks the bank
-  about the reference stored on our attempt. The notification and the payer's return only
-  say "go and ask"; nothing they carry is trusted.
+  about the reference stored on our attempt. For most banks the notification and the payer's
+  return only say "go and ask"; nothing they carry is trusted. A bank that cannot be asked
+  (SystemPay, Paybox, Sips: `can_ask` False) signs its notices instead, with a secret or a key
+  it shares with nobody else: `read_notice()` reads one only once its signature checks, and
+  the reference it names must be the attempt's.
 - the amount asked for comes from our records (`start(amount=...)`), and the amount the bank
   reports as paid comes back in `Outcome.amount` so that the caller can compare the two.
 """
@@ -46,6 +49,24 @@ class Started:
     reference: str  # the bank's identifier of the operation (PayFiP's idop): store it on the attempt
     url: str  # where to send the payer
     raw: dict = field(default_factory=dict)
+    form: tuple = ()  # ((name, value), ...) that the payer's browser POSTs to `url`; empty: a plain link
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a bank's notification or the payer's return brought, as received (nothing in it trusted yet)."""
+
+    method: str
+    query_string: str
+    body: bytes = b""
+    from_bank: bool = True  # the bank's server-to-server notification; False: the payer's return
+
+    @property
+    def content(self) -> str:
+        """The form data: the POST's body if it has one, else the query string."""
+        if self.method == "POST" and self.body:
+            return self.body.decode("utf-8", "replace")
+        return self.query_string
 
 
 @dataclass(frozen=True)
@@ -73,6 +94,7 @@ class Provider:
 
     minimal_amount: Decimal = Decimal("0.01")
     maximal_amount: Decimal | None = None
+    can_ask: bool = True  # status() asks the bank; False: only a signed notice tells (read_notice)
 
     def start(
         self,
@@ -96,3 +118,9 @@ class Provider:
         """Ask the bank, over its own channel, what became of the operation `reference`, opened
         at `started_at` (aware). Raises ProviderError when the bank could not answer."""
         raise NotImplementedError
+
+    def read_notice(self, notice: Notice) -> Outcome | None:
+        """For a bank that signs its notices: the Outcome a notice proves once its signature checks, or None
+        when it carries nothing to read (a bare return). Raises ProviderError for a notice that does not
+        check (forged, altered, unreadable). Banks that are asked (the default) trust no notice: None."""
+        return None
