@@ -304,4 +304,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # eopayment logs a bank's options and the string it signs, the shop's secret in it, at DEBUG.
+    "loggers": {"eopayment": {"level": "INFO"}},
 }

@@ -138,7 +138,7 @@ class RegieForm(forms.ModelForm):
             label=_("Paramètres de la banque"), required=False, max_length=4000,
             widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
             initial=config.options_text(current) if current.get("provider") == config.EOPAYMENT else "",
-            help_text=_("Pour SystemPay, PayZen, Paybox ou Sips seulement : une ligne « nom = valeur » par "
+            help_text=_("Pour SystemPay, PayZen ou Sips seulement : une ligne « nom = valeur » par "
                         "paramètre donné par la banque. Les secrets déjà enregistrés s'affichent %(mask)s : "
                         "laissez-les ainsi pour les garder. Paramètres : %(expected)s.")
             % {"mask": config.MASK, "expected": expected})
@@ -159,7 +159,8 @@ class RegieForm(forms.ModelForm):
                 "saisie": cleaned.get("pay_saisie"), "link": cleaned.get("pay_link"),
                 "options": config.parse_options_text(cleaned.get("pay_options")) if provider == config.EOPAYMENT
                 else {},
-                "stored": (stored.get("options") or {}) if stored.get("backend") == backend else {}})
+                # A secret sent back masked is the stored one, also when staff move SystemPay to PayZen.
+                "stored": (stored.get("options") or {}) if stored.get("provider") == config.EOPAYMENT else {}})
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 self.add_error({"provider": "pay_provider", "backend": "pay_provider", "numcli": "pay_numcli",

@@ -229,12 +229,20 @@ def receive(attempt, notice, *, source):
     try:
         outcome = provider.read_notice(notice)
     except base.ProviderError as error:
-        logger.warning("A notice for payment attempt %s was refused: %s", attempt.pk, error)
-        _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note="notice refused")
+        _refused(attempt, source, error)
         return attempt
     if outcome is None or not attempt.reference:
         return attempt
     return apply(attempt.pk, outcome, source=source)
+
+
+REFUSED_KEPT = 10  # refused notices kept as events per attempt: anyone holding its token may post more
+
+
+def _refused(attempt, source, error):
+    logger.warning("A notice for payment attempt %s was refused: %s", attempt.pk, error)
+    if PaymentEvent.objects.filter(attempt=attempt, note="notice refused").count() < REFUSED_KEPT:
+        _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note="notice refused")
 
 
 def receive_for_regie(regie, notice):
@@ -244,9 +252,16 @@ def receive_for_regie(regie, notice):
     if config.provider_name(regie) != config.EOPAYMENT:
         return None
     try:
-        outcome = config.provider(config.EOPAYMENT, regie).read_notice(notice)
+        provider = config.provider(config.EOPAYMENT, regie)
+        outcome = provider.read_notice(notice)
     except (base.ProviderError, LookupError) as error:
         logger.warning("A notice for régie %s was refused: %s", regie.pk, error)
+        # The reference it claims (unchecked) only says where staff will see the refusal.
+        claimed = provider.claimed_reference(notice) if isinstance(error, base.ProviderError) else ""
+        attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference=claimed).first()
+                   if claimed else None)
+        if attempt is not None:
+            _refused(attempt, Source.NOTIFICATION, error)
         return None
     attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference=outcome.reference)
                .first() if outcome is not None and outcome.reference else None)

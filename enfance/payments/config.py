@@ -4,7 +4,7 @@
     {"provider": "sandbox"}                                     the sandbox bank (demonstrations and tests only)
     {"provider": "eopayment", "backend": "systempayv2", "options": {...}}
                                                                 a bank whose notices are signed (providers/signed.py:
-                                                                SystemPay, PayZen, Paybox, Sips), eopayment's options
+                                                                SystemPay, PayZen, Sips), eopayment's options
     {"link": "https://…"}                                       no online payment: the commune's own payment page
 
 A régie with no provider pays at the sandbox bank where it is allowed (settings.PAYMENT_SANDBOX), else nowhere
@@ -12,6 +12,7 @@ online; settings.PAYMENT_FALLBACK_URL is the link for every régie without one.
 """
 
 import hashlib
+import hmac
 import re
 
 from django.conf import settings
@@ -117,6 +118,7 @@ def clean_backend_options(kind, typed, stored):
 
     if kind not in BACKENDS:
         raise ValidationError({"backend": _("Choisissez la banque.")})
+    backend = BACKENDS[kind]
     known = {p["name"]: p for p in parameters(kind)}
     unknown = sorted(set(typed) - set(known))
     if unknown:
@@ -125,11 +127,20 @@ def clean_backend_options(kind, typed, stored):
     cleaned, errors = {}, []
     for name, parameter in known.items():
         value = str(typed.get(name, "") or "").strip()
-        if value == MASK and name in BACKENDS[kind].secrets:
+        if value == MASK and name in backend.secrets:
             value = str(stored.get(name, "") or "")
+            if not value:
+                errors.append(_("« %(name)s » : ressaisissez ce secret (il n'est pas enregistré pour cette "
+                                "banque).") % {"name": name})
+                continue
         if not value:
-            if parameter.get("required") and parameter.get("default") in (None, ""):
+            if name in backend.must_type or (parameter.get("required") and parameter.get("default") in (None, "")):
                 errors.append(_("« %(name)s » est obligatoire.") % {"name": name})
+            continue
+        allowed = dict(backend.allowed).get(name)
+        if allowed and value not in allowed:
+            errors.append(_("« %(name)s » : seule la valeur %(values)s est acceptée (paiement débité aussitôt, "
+                            "en une fois).") % {"name": name, "values": " ou ".join(allowed)})
             continue
         choices = [c[0] if isinstance(c, (list, tuple)) else c for c in parameter.get("choices") or ()]
         if choices and value not in [str(c) for c in choices]:
@@ -147,9 +158,27 @@ def clean_backend_options(kind, typed, stored):
             errors.append(_("« %(name)s » n'a pas la forme attendue par la banque.") % {"name": name})
             continue
         cleaned[name] = value
+    if not errors:
+        errors = _mode_errors(kind, backend, cleaned)
     if errors:
         raise ValidationError({"options": errors})
     return cleaned
+
+
+def _mode_errors(kind, backend, options):
+    """What a régie in production needs: its production secret (SystemPay), its own merchant and key rather
+    than the published simulation ones (Sips)."""
+    from .providers.signed import _Sips, _SystemPay
+
+    if isinstance(backend, _SystemPay) and options.get("vads_ctx_mode") == "PRODUCTION" and not options.get(
+            "secret_production"):
+        return [_("« secret_production » est obligatoire en mode PRODUCTION.")]
+    if isinstance(backend, _Sips) and options.get("platform") == "prod" and (
+            options.get("merchant_id", "").startswith("0020010000000")
+            or options.get("secret_key", "").startswith("0020010000000")):
+        return [_("En production, « merchant_id » et « secret_key » sont ceux que la banque a donnés à la régie, "
+                  "pas ceux de la simulation.")]
+    return []
 
 
 def parse_options_text(text):
@@ -170,9 +199,9 @@ def options_text(settings_):
     """A régie's signed-notice bank options as "name = value" lines, its secrets masked."""
     from .providers.signed import BACKENDS
 
-    secrets = BACKENDS.get(settings_.get("backend"), None)
-    secrets = secrets.secrets if secrets else ()
-    return "\n".join(f"{name} = {MASK if name in secrets and value else value}"
+    backend = BACKENDS.get(settings_.get("backend"))
+    secret = (lambda name: name in backend.secrets) if backend else (lambda name: True)  # unknown: all masked
+    return "\n".join(f"{name} = {MASK if secret(name) and value else value}"
                      for name, value in sorted((settings_.get("options") or {}).items()))
 
 
@@ -188,7 +217,9 @@ def shown(settings_):
             parts.append(f"{key}={value}")
             continue
         for name, option in sorted((value or {}).items()):
-            if backend and name in backend.secrets:
-                option = "#" + hashlib.sha256(str(option).encode()).hexdigest()[:8]
+            if backend is None or name in backend.secrets:
+                # Keyed by the site's secret: the digest says a secret changed, and cannot be tried offline.
+                option = "#" + hmac.new(settings.SECRET_KEY.encode(), str(option).encode(),
+                                        hashlib.sha256).hexdigest()[:8]
             parts.append(f"{name}={option}")
     return ", ".join(parts)

@@ -78,8 +78,9 @@ def to_bank(attempt):
 def go(request, token):
     """The form a bank wants posted by the payer's browser (SystemPay, Paybox, Sips), sent by a button and,
     with JavaScript, at once. Only for an attempt still open: the fields are signed for its amount."""
-    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie"), token=token)
-    if not attempt.is_open or not attempt.bank_form:
+    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family"), token=token)
+    # The form holds the payer's e-mail: for the household itself (anyone else holding the token: the result).
+    if not attempt.is_open or not attempt.bank_form or not _own(request, attempt):
         return redirect("payments:result", attempt.token)
     response = render(request, "payments/bank_form.html", {"attempt": attempt, "fields": attempt.bank_form})
     # This page's form goes to the bank: its origin, and only this page, is allowed as the form's target.
@@ -115,8 +116,7 @@ def result(request, token):
     if attempt.is_open and attempt.reference and (
             attempt.checked_at is None or timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
         attempt = attempts.check(attempt, source=attempts.Source.PAGE)
-    own = (request.user.is_authenticated and getattr(request.user, "is_family", False)
-           and request.user.family_id == attempt.family_id and attempt.family.archived_at is None)
+    own = _own(request, attempt)
     if own:  # the household's own page, in its portal (menu included); anyone else holding the token, a bare one
         request.family = attempt.family
         attempt.family.inbox_unread = unread_count(attempt.family_id, request.user)
@@ -127,6 +127,12 @@ def result(request, token):
         "refresh": attempt.is_open,
         "bank_link": to_bank(attempt) if own and attempt.is_open and attempt.bank_url else "",
     })
+
+
+def _own(request, attempt):
+    """Whether the one asking is a login of the attempt's household (not archived)."""
+    return (request.user.is_authenticated and getattr(request.user, "is_family", False)
+            and request.user.family_id == attempt.family_id and attempt.family.archived_at is None)
 
 
 def _notice(request, *, from_bank):

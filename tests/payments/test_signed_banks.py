@@ -1,17 +1,16 @@
-"""Banks whose notices are signed (SystemPay, PayZen, Paybox, Sips), enabled by a régie's settings through
+"""Banks whose notices are signed (SystemPay, PayZen, Sips), enabled by a régie's settings through
 eopayment's own backends: the bank's form posted from our page, a notice read only once its signature checks
 and only for the attempt its signed reference names, a replay recording nothing more.
 
 The notices are signed here as the bank signs them: SystemPay's HMAC-SHA-256 of its vads_ fields and the
-shop's secret (computed by this module, not by eopayment), Paybox's RSA signature with a key pair made for
-the test (eopayment checks it with the public half instead of Paybox's), Sips' seal of its Data."""
+shop's secret (computed by this module, not by eopayment), Sips' seal of its Data."""
 
 import base64
 import datetime
 import hashlib
 import hmac
 from decimal import Decimal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -213,57 +212,7 @@ def test_a_regie_moved_to_another_bank_checks_no_old_notice(alice, invoice):
     assert attempt.events.filter(source=PaymentEvent.Source.NOTIFICATION, state="error").exists()
 
 
-# --- Paybox and Sips ------------------------------------------------------------------------------------------
-
-PAYBOX_FIELDS = ("montant", "reference", "code_autorisation", "erreur", "numero_appel", "numero_transaction",
-                 "date_transaction", "heure_transaction")
-
-
-@pytest.fixture
-def paybox_key(monkeypatch):
-    """A key pair standing for Paybox's: eopayment checks the notices with its public half."""
-    from Cryptodome.PublicKey import RSA
-    from eopayment import paybox
-
-    key = RSA.generate(2048)
-    check = paybox.verify
-    monkeypatch.setattr(paybox, "verify", lambda data, signature: check(data, signature, key=key.publickey()
-                                                                         .export_key()))
-    return key
-
-
-def paybox_notice(attempt, key, *, erreur="00000", montant=None):
-    from Cryptodome.Hash import SHA
-    from Cryptodome.Signature import PKCS1_v1_5
-
-    values = {"montant": montant or form_of(attempt)["PBX_TOTAL"], "reference": attempt.reference,
-              "code_autorisation": "XXXXXX", "erreur": erreur, "numero_appel": "0012", "numero_transaction": "0034",
-              "date_transaction": "20261202", "heure_transaction": "21:04:05"}
-    signed = "&".join(f"{k}={quote(values[k])}" for k in PAYBOX_FIELDS)
-    signature = PKCS1_v1_5.new(key).sign(SHA.new(signed.encode()))
-    return urlencode({**values, "signature": base64.b64encode(signature).decode()})
-
-
-def test_paybox_a_notice_signed_with_the_banks_key_records_the_payment(alice, paybox_key):
-    invoice = make_invoice(alice, total="15.30", previous="0")
-    invoice.regie.payment_settings = {"provider": "eopayment", "backend": "paybox", "options": {
-        "platform": "prod", "site": "1999888", "rang": "32", "identifiant": "107904482",
-        "shared_secret": "0123456789ABCDEF" * 8}}
-    invoice.regie.save(update_fields=["payment_settings"])
-    attempt = start(alice, invoice)
-    assert attempt.bank_url == "https://tpeweb.paybox.com/php/" and form_of(attempt)["PBX_TOTAL"] == "1530"
-    assert form_of(attempt)["PBX_REPONDRE_A"] == f"http://testserver/paiement/{attempt.token}/notification/"
-    path = reverse("payments:notify", args=[attempt.token])
-    from Cryptodome.PublicKey import RSA
-
-    Client().get(path + "?" + paybox_notice(attempt, RSA.generate(2048)))  # signed by someone else
-    attempt.refresh_from_db()
-    assert attempt.state == State.PENDING
-    Client().get(path + "?" + paybox_notice(attempt, paybox_key))  # Paybox's IPN is a GET
-    Client().get(path + "?" + paybox_notice(attempt, paybox_key))
-    attempt.refresh_from_db()
-    assert attempt.state == State.PAID and not attempt.needs_review and Payment.objects.count() == 1
-
+# --- Sips ------------------------------------------------------------------------------------------------
 
 def test_sips_a_sealed_notice_records_the_payment_and_a_bad_seal_nothing(alice):
     invoice = make_invoice(alice, total="15.30", previous="0")

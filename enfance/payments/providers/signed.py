@@ -1,14 +1,17 @@
-"""Banks whose notices are signed, through eopayment's own backends: SystemPay, PayZen, Paybox, Sips 2.0.
+"""Banks whose notices are signed, through eopayment's own backends: SystemPay, PayZen, Sips 2.0.
 
 These banks cannot be asked about an operation afterwards (eopayment has no `payment_status` for them):
 they tell by a notice, posted by their server (and also carried by the payer's return), that they sign
-with a secret or a key nobody else holds. So, unlike PayFiP, a notice is read here, but only once
-eopayment has checked its signature, and only for the fields the bank signed: the result, the
-operation's reference, the amount, the test flag. The caller (attempts.receive) still applies it under
-the attempt's lock and only when the reference is the attempt's own.
+with the shop's own secret. So, unlike PayFiP, a notice is read here, but only once eopayment has checked
+its signature, only for the fields the bank signed (the result, the operation's reference, the amount),
+and only when it fits the régie's settings (SystemPay's mode, Sips' merchant). Whether a payment is real
+or a test is the régie's setting, never the notice's. The caller (attempts.receive) still applies it
+under the attempt's lock and only when the reference is the attempt's own.
 
 Not every eopayment backend qualifies: TIPI reads an unsigned query string and calls it signed, and the
-dummy backend may be told to trust anything; the backends that ask a bank's API (Mollie, Saga,
+dummy backend may be told to trust anything; Paybox signs every shop's notices with its one key, over
+fields that name no shop, so a notice paid at any Paybox shop (its public test shop included) with our
+reference would check; the backends that ask a bank's API (Mollie, Saga,
 Worldline, Keyware) would need their HTTP calls wired and tested first. `BACKENDS` lists what is
 enabled; a régie's settings name one of them and its options (config.clean checks them against
 eopayment's own description of the backend).
@@ -41,30 +44,66 @@ PER_ATTEMPT = ("normal_return_url", "automatic_return_url", "callback")
 
 @dataclass(frozen=True)
 class Backend:
+    """What we know of one bank beyond eopayment: which of its notice's fields are signed, which options staff
+    must type themselves, and the rules a notice must meet against the régie's own settings."""
+
     label: str
     amount_field: str  # the signed field that says the amount, in cents
     by_order_id: bool  # the operation's reference comes back as the response's order_id (else transaction_id)
     secrets: tuple  # options never shown back to staff
-    callback_flag: bool = False  # eopayment reads the server's notice with response(..., callback=True)
+    must_type: tuple = ()  # options staff must type even when eopayment has a default (a published test key)
+    allowed: tuple = ()  # ((option, (values...)), ...): the values we accept (immediate capture only)
 
-    def is_test(self, options, response) -> bool:
-        return bool(response.test)
+    def signed_field(self, name) -> bool:
+        return True
+
+    def check(self, options, response):
+        """ProviderError when the notice does not fit the régie's settings."""
+
+    def is_test(self, options) -> bool:
+        raise NotImplementedError
 
 
-class _Paybox(Backend):
-    def is_test(self, options, response):
-        # Paybox's notices do not say it: its test platform is the régie's setting.
-        return bool(response.test) or (options.get("platform") or "test") != "prod"
+class _SystemPay(Backend):
+    def mode(self, options):
+        return options.get("vads_ctx_mode") or "TEST"  # eopayment's default
+
+    def signed_field(self, name):
+        return name.startswith("vads_")  # SystemPay signs its vads_ fields only
+
+    def check(self, options, response):
+        # eopayment picks the secret by the notice's own vads_ctx_mode: a notice in the other mode (or "test" in
+        # lower case) is checked with the other secret. Only the régie's mode is ever taken.
+        if response.bank_data.get("vads_ctx_mode") != self.mode(options):
+            raise ProviderError("the notice's vads_ctx_mode is not the régie's", code="mode")
+
+    def is_test(self, options):
+        return self.mode(options) != "PRODUCTION"
+
+
+class _Sips(Backend):
+    TEST_MERCHANT_ID = "002001000000001"
+    TEST_KEY = "002001000000001_KEY1"
+
+    def check(self, options, response):
+        if response.bank_data.get("merchantId") != options.get("merchant_id"):
+            raise ProviderError("the notice names another merchant", code="merchant")
+
+    def is_test(self, options):
+        return options.get("platform") != "prod"
 
 
 BACKENDS = {
-    "systempayv2": Backend("SystemPay (Banque Populaire, Caisse d'Épargne)", "vads_amount", False,
-                           ("secret_test", "secret_production")),
-    "payzen": Backend("PayZen (Lyra)", "vads_amount", False, ("secret_test", "secret_production")),
-    "paybox": _Paybox("Paybox / Verifone (Crédit Agricole, LCL…)", "montant", True, ("shared_secret", "cle"),
-                      callback_flag=True),
-    "sips2": Backend("Sips 2.0 (Mercanet, Sherlock's, Scellius…)", "amount", True, ("secret_key",)),
+    "systempayv2": _SystemPay("SystemPay (Banque Populaire, Caisse d'Épargne)", "vads_amount", False,
+                              ("secret_test", "secret_production"), must_type=("secret_test", "vads_site_id"),
+                              allowed=(("vads_payment_config", ("SINGLE",)),)),
+    "payzen": _SystemPay("PayZen (Lyra)", "vads_amount", False, ("secret_test", "secret_production"),
+                         must_type=("secret_test", "vads_site_id"), allowed=(("vads_payment_config", ("SINGLE",)),)),
+    "sips2": _Sips("Sips 2.0 (Mercanet, Sherlock's, Scellius…)", "amount", True, ("secret_key",),
+                   must_type=("merchant_id", "secret_key"),
+                   allowed=(("capture_mode", ("AUTHOR_CAPTURE", "IMMEDIATE")),)),
 }
+MAX_KEPT_FIELDS, MAX_KEPT_LENGTH = 60, 300
 
 
 def parameters(kind):
@@ -98,12 +137,20 @@ class SignedNoticeProvider(Provider):
         return f"<SignedNoticeProvider {self.kind}>"  # never the options: they hold the secrets
 
     def _payment(self, **urls):
+        missing = [name for name in self.backend.must_type if not self.options.get(name)]
+        if missing:
+            # Never eopayment's defaults (Sips' published simulation key): settings saved some other way than
+            # staff's form (config.clean) are refused here too.
+            raise ProviderError(f"{self.kind}: the régie's settings lack {', '.join(missing)}", code="settings")
         return eopayment.Payment(self.kind, {**self.options, **urls})
 
     def start(self, *, attempt_id, amount, email, refdet, year, description, notify_url, return_url) -> Started:
         if amount < self.minimal_amount:
             raise ValueError("amount under the bank's minimum")
-        payment = self._payment(normal_return_url=return_url, automatic_return_url=notify_url)
+        try:
+            payment = self._payment(normal_return_url=return_url, automatic_return_url=notify_url)
+        except ProviderError as error:
+            raise ValueError(str(error)) from error  # our settings, not the bank: "payez à la régie"
         try:
             reference, kind, data = payment.request(Decimal(amount), email=email, orderid=refdet)
         except ValueError:  # eopayment's own checks of what we send (an amount, a reference): not the bank's
@@ -126,9 +173,10 @@ class SignedNoticeProvider(Provider):
         content = notice.content
         if not content:
             return None  # a return without the bank's fields: nothing to read, the notification will tell
-        kwargs = {"callback": True} if self.backend.callback_flag and notice.from_bank else {}
         try:
-            response = self._payment().response(content, **kwargs)
+            response = self._payment().response(content)
+        except ProviderError:
+            raise
         except ResponseError as error:
             raise ProviderError(f"{self.kind}: unreadable notice ({error})", code="unreadable") from error
         except Exception as error:  # a malformed notice must never be a server error
@@ -136,24 +184,35 @@ class SignedNoticeProvider(Provider):
                                 code="unreadable") from error
         if response.signed is not True:
             raise ProviderError(f"{self.kind}: the notice's signature does not check", code="signature")
+        self.backend.check(self.options, response)
         reference = response.order_id if self.backend.by_order_id else response.transaction_id
         state = STATES.get(response.result, ERROR)
         amount = cents(response.bank_data.get(self.backend.amount_field))
-        raw = _loggable(response.bank_data)
+        # Test or real is the régie's setting, never the notice's word.
         return Outcome(state=state, reference=str(reference or ""), amount=amount if state == PAID else None,
-                       raw=raw, test=self.backend.is_test(self.options, response),
+                       raw=self._loggable(response.bank_data), test=self.backend.is_test(self.options),
                        message=str(response.bank_status or "")[:300])
 
+    def claimed_reference(self, notice: Notice) -> str:
+        """The reference a notice claims, unchecked (eopayment's guess): only to file a refusal."""
+        try:
+            return str(eopayment.get_backend(self.kind).guess(
+                method=notice.method, query_string=notice.query_string, body=notice.body) or "")
+        except Exception:
+            return ""
 
-def _loggable(data) -> dict:
-    """The bank's fields as the attempt's events keep them: strings, no card data beyond what the bank sent
-    in clear (banks never send the card number; the signature is dropped, it proves nothing once stored)."""
-    kept = {}
-    for key, value in (data or {}).items():
-        if str(key).lower() in ("signature", "seal", "vads_hash"):
-            continue
-        if isinstance(value, (list, tuple)):
-            value = value[0] if len(value) == 1 else list(map(str, value))
-        kept[str(key)[:80]] = value if isinstance(value, (str, int, list)) else str(value)
-    return kept
+    def _loggable(self, data) -> dict:
+        """What the attempt's events keep of a notice: the fields the bank signed only (anything else is
+        anybody's), as short strings; the signature dropped, it proves nothing once stored."""
+        kept = {}
+        for key, value in (data or {}).items():
+            key = str(key)
+            if key.lower() in ("signature", "seal") or not self.backend.signed_field(key):
+                continue
+            if len(kept) >= MAX_KEPT_FIELDS:
+                break
+            if isinstance(value, (list, tuple)):
+                value = value[0] if value else ""
+            kept[key[:80]] = str(value)[:MAX_KEPT_LENGTH]
+        return kept
 
