@@ -5,11 +5,13 @@ stylesheet lays the days out as a month grid on wide screens and as a list on ph
 Every text that does not depend on the household (state labels, day headings, reasons) is escaped once per
 process and language (the functions memoised below); a cell is then one f-string."""
 
+import datetime
 import html
 from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.template.defaultfilters import date as date_filter
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -195,6 +197,21 @@ def once_per_language(template_name):
 def week_is_past(week, today=None):
     """Whether every day of the week is gone and nothing in it can change: the page folds it away."""
     return _week_is_past(week, today or timezone.localdate())
+
+
+@register.filter(expects_localtime=True)
+def day_date(value, arg=None):
+    """Django's `date` filter, memoised for plain dates (a datetime goes to `date` each time: its text depends on
+    the time zone too): the calendar page formats its month, the next and previous ones and the days of its notes
+    at every page, and each format cost about as much as a cell."""
+    if type(value) is datetime.date:
+        return _date_text(value, arg, get_language())
+    return date_filter(value, arg)
+
+
+@lru_cache(maxsize=1024)
+def _date_text(day, arg, _language):
+    return date_filter(day, arg)
 
 
 @register.filter
