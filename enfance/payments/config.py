@@ -159,13 +159,13 @@ def clean_backend_options(kind, typed, stored):
             continue
         cleaned[name] = value
     if not errors:
-        errors = _mode_errors(kind, backend, cleaned)
+        errors = _mode_errors(backend, cleaned)
     if errors:
         raise ValidationError({"options": errors})
     return cleaned
 
 
-def _mode_errors(kind, backend, options):
+def _mode_errors(backend, options):
     """What a régie in production needs: its production secret (SystemPay), its own merchant and key rather
     than the published simulation ones (Sips)."""
     from .providers.signed import _Sips, _SystemPay

@@ -135,9 +135,9 @@ def _own(request, attempt):
             and request.user.family_id == attempt.family_id and attempt.family.archived_at is None)
 
 
-def _notice(request, *, from_bank):
+def _notice(request):
     return Notice(method=request.method, query_string=request.META.get("QUERY_STRING", ""),
-                  body=request.body if request.method == "POST" else b"", from_bank=from_bank)
+                  body=request.body if request.method == "POST" else b"")
 
 
 @csrf_exempt
@@ -149,7 +149,7 @@ def notify(request, token):
     attempt = PaymentAttempt.objects.select_related("regie").filter(token=token).first()
     if attempt is None:
         return HttpResponse("unknown", status=404, content_type="text/plain")
-    attempts.receive(attempt, _notice(request, from_bank=True), source=attempts.Source.NOTIFICATION)
+    attempts.receive(attempt, _notice(request), source=attempts.Source.NOTIFICATION)
     return HttpResponse("OK", content_type="text/plain")
 
 
@@ -160,7 +160,7 @@ def regie_notify(request, code):
     """A signed-notice bank's notification to the one URL its back office holds for the régie: the attempt is
     the one its signed reference names, never anything else the notice says."""
     regie = Regie.objects.filter(code=code).first()
-    if regie is None or attempts.receive_for_regie(regie, _notice(request, from_bank=True)) is None:
+    if regie is None or attempts.receive_for_regie(regie, _notice(request)) is None:
         return HttpResponse("unknown", status=404, content_type="text/plain")
     return HttpResponse("OK", content_type="text/plain")
 
@@ -172,6 +172,6 @@ def back(request, token):
     """Where the bank sends the payer back: the bank is asked (never the query string) or its signed fields
     checked, then the result."""
     attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie"), token=token)
-    attempts.receive(attempt, _notice(request, from_bank=False), source=attempts.Source.RETURN)
+    attempts.receive(attempt, _notice(request), source=attempts.Source.RETURN)
     return redirect("payments:result", attempt.token)
 

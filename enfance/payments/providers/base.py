@@ -59,7 +59,6 @@ class Notice:
     method: str
     query_string: str
     body: bytes = b""
-    from_bank: bool = True  # the bank's server-to-server notification; False: the payer's return
 
     @property
     def content(self) -> str:
