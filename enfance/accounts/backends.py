@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db import connections, router
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable, get_related_populators
 
 
@@ -77,15 +78,20 @@ class _SessionStatement:
     SENTINEL = -1
 
     def __init__(self, connection):
+        from enfance.messaging.services import unread_count_sql
+
         User = get_user_model()
-        queryset = User.objects.for_session().filter(pk=self.SENTINEL)
+        family_column = f"{connection.ops.quote_name(User._meta.db_table)}.{connection.ops.quote_name('family_id')}"
+        unread = RawSQL(unread_count_sql(family_column), [self.SENTINEL])
+        queryset = User.objects.for_session().annotate(session_unread=unread).filter(pk=self.SENTINEL)
         compiler = queryset.query.get_compiler(connection=connection)
         self.sql, params = compiler.as_sql()
         # Not usable when the manager's queryset grew what this does not replay (other parameters, annotations,
         # prefetches, another iterable): the ORM then runs it each time.
-        self.usable = (list(params) == [self.SENTINEL] and not compiler.annotation_col_map
+        self.usable = (list(params) == [self.SENTINEL] * 2 and list(compiler.annotation_col_map) == ["session_unread"]
                        and not queryset._prefetch_related_lookups and not queryset._known_related_objects
                        and queryset._iterable_class is ModelIterable)
+        self.unread_position = compiler.annotation_col_map.get("session_unread")
         select, klass_info = compiler.select, compiler.klass_info
         fields = klass_info["select_fields"]
         self.start, self.end = fields[0], fields[-1] + 1
@@ -97,7 +103,8 @@ class _SessionStatement:
 
     def user(self, connection, user_id):
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [self.prepare(user_id)])
+            user_id = self.prepare(user_id)
+            cursor.execute(self.sql, [user_id, user_id])
             row = cursor.fetchone()
         if row is None:
             return None
@@ -111,6 +118,8 @@ class _SessionStatement:
         user = self.model.from_db(connection.alias, self.init_list, row[self.start:self.end])
         for populator in self.populators:
             populator.populate(row, user)
+        # The menu's count of unread conversations, read now rather than in a query of its own (portal.decorators)
+        user.session_unread = row[self.unread_position]
         return user
 
 

@@ -12,6 +12,9 @@ def inbox(request):
     if user is None or not user.is_authenticated or not user.is_family:
         return {}
 
+    if getattr(user, "session_unread", None) is not None:
+        return {"inbox_unread": user.session_unread}  # read with the login (accounts.backends)
+
     def count():
         from enfance.messaging.services import unread_count
 

@@ -34,7 +34,9 @@ def family_required(view=None, *, rules_exempt=False):
                 logout(request)
                 return redirect_to_login(request.get_full_path())
             request.family = family
-            family.inbox_unread = unread_count(family.pk, user)  # the menu's count, on every page
+            # The menu's count, on every page: read with the login when its compiled query could (accounts.backends)
+            unread = getattr(user, "session_unread", None)
+            family.inbox_unread = unread_count(family.pk, user) if unread is None else unread
             if not rules_exempt and needs_acknowledgement(request):
                 return redirect(f"{reverse('portal:rules')}?{urlencode({'next': request.get_full_path()})}")
             return view(request, *args, **kwargs)

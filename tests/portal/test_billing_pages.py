@@ -335,12 +335,12 @@ def count_queries(client, url):
     return len(queries)
 
 
-# Besides the session's: the login with its household and the inbox count (2), then the page's own.
+# Besides the session's: the login with its household and the inbox count (1), then the page's own.
 PAGES = [
-    ("portal:invoices", False, 8),  # + the count and the page of invoices, the balances (2), their régies, the QF
-    ("portal:invoice", True, 9),  # + the invoice, its lines, credit notes, allocations, their payments' history,
+    ("portal:invoices", False, 7),  # + the count and the page of invoices, the balances (2), their régies, the QF
+    ("portal:invoice", True, 8),  # + the invoice, its lines, credit notes, allocations, their payments' history,
     # what is left (2)
-    ("portal:statement", False, 6),  # + the household's régies, its invoices, its payments and their allocations
+    ("portal:statement", False, 5),  # + the household's régies, its invoices, its payments and their allocations
 ]
 
 
@@ -369,7 +369,7 @@ def test_a_credit_notes_page_runs_fewer_queries(client, alice):
     client.force_login(alice)
     url = reverse("portal:invoice", args=[note.pk])
     count_queries(client, url)
-    assert count_queries(client, url) == 4 + session_queries()  # + the credit note and its lines
+    assert count_queries(client, url) == 3 + session_queries()  # + the credit note and its lines
     assert last.pk != note.pk
 
 

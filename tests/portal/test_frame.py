@@ -68,8 +68,8 @@ def test_the_menu_escapes_what_the_template_escaped():
 
 def _same(a, b):
     """Two User instances as alike as the ORM makes them: every field, the cached household and its fields."""
-    fields = {k: v for k, v in a.__dict__.items() if k != "_state"}
-    assert fields == {k: v for k, v in b.__dict__.items() if k != "_state"}
+    fields = {k: v for k, v in a.__dict__.items() if k not in ("_state", "session_unread")}
+    assert fields == {k: v for k, v in b.__dict__.items() if k not in ("_state", "session_unread")}
     assert a._state.db == b._state.db and a._state.adding is b._state.adding is False
     assert set(a._state.fields_cache) == set(b._state.fields_cache) == {"family"}
     if a.family is None:
@@ -89,6 +89,9 @@ def test_the_session_login_is_what_the_orm_loads(alice, staff):
             loaded.family  # noqa: B018  (loaded with the login: no query)
         assert len(queries) == 1
         _same(expected, loaded)
+        assert loaded.session_unread == (services.unread_count(login.family_id, login) if login.family_id else 0)
+    services.start_by_commune(family=alice.family, staff=staff, subject="Info", topic=None, body="Bonjour")
+    assert session_user(alice.pk).session_unread == 1  # the menu's count, read with the login
     assert session_user(10**9) is None
     assert session_user(str(alice.pk)).pk == alice.pk  # as the session stores it, or as a number
 
