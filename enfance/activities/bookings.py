@@ -328,7 +328,7 @@ def change_many(*, family, book=(), cancel=(), user, now=None, override=None, re
         if promoted:
             from .notices import tell_promoted
 
-            transaction.on_commit(lambda: tell_promoted([b.pk for b in promoted]), robust=True)
+            tell_promoted([b.pk for b in promoted])
     return results, [(b, outcomes.get(b.pk, [])) for b in cancel]
 
 
@@ -656,5 +656,5 @@ def promote_days(place_ids, days, *, now=None, under_locks=None):
         if promoted:
             from .notices import tell_promoted
 
-            transaction.on_commit(lambda: tell_promoted([b.pk for b in promoted]), robust=True)
+            tell_promoted([b.pk for b in promoted])
     return promoted

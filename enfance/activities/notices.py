@@ -22,8 +22,10 @@ notifications.register(notifications.Kind(
 
 
 def tell_promoted(booking_ids):
-    """E-mail the households of these bookings, just taken off a waiting list (after the commit: a rolled back
-    promotion tells nobody). In a savepoint each: one failed notice does not stop the others."""
+    """E-mail the households of these bookings, just taken off a waiting list: into the outbox in the promotion's
+    own transaction, so that a crash after its commit cannot lose the notice (a place to accept is withdrawn if
+    nobody hears of it) and a rolled back promotion tells nobody. In a savepoint each: one failed notice neither
+    stops the others nor undoes the cancellation that freed the place."""
     for booking in Booking.objects.filter(pk__in=booking_ids, state=Booking.State.BOOKED).select_related(
             "child", "unit__activity", "family").prefetch_related("family__logins"):
         try:

@@ -376,3 +376,22 @@ def test_cancelling_a_half_day_gives_its_morning_to_a_whole_day_waiting():
     assert waiting.state == "waiting"
     (promoted,) = bookings.cancel(held, family=family, user=None, now=BEFORE)
     assert promoted.pk == waiting.pk and Booking.objects.get(pk=waiting.pk).state == "booked"
+
+
+def test_the_promoted_household_is_told_in_the_promotions_own_transaction():
+    # Queued on commit, the notice was lost by a crash between the commit and the e-mail: the household never
+    # heard of a place it had to accept.
+    from django.db import transaction
+
+    from enfance.core.models import OutgoingEmail
+    from tests.factories import UserFactory
+
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second) = household(2)
+    UserFactory(family=family, email="parent@example.org")
+    booked = book(family, first, whole)
+    book(family, second, whole)
+    with transaction.atomic():
+        bookings.cancel(booked, family=family, user=None, now=BEFORE)
+        told = OutgoingEmail.objects.filter(to="parent@example.org", template="activities/email/place_offered.txt")
+        assert told.count() == 1  # before any commit
