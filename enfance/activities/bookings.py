@@ -91,7 +91,8 @@ def _deadline(rule_json, day, calendar):
 
 def _check(unit, child, day, now, calendar, override, registered):
     """Refusals that depend on no booking: a closed day, the deadline, the child's age. `registered`: {(child
-    id, activity id): [(first day, last day)]} of the registrations that matter."""
+    id, activity id): [(first day, last day)]} of the registrations that matter. (late, whether the override's
+    deadline was needed: only then is it recorded)."""
     activity = unit.activity
     if not activity.is_active:
         raise BookingRefused(_("Cette activité n'est pas proposée."))
@@ -101,12 +102,15 @@ def _check(unit, child, day, now, calendar, override, registered):
     not_running = _not_running(activity, day, calendar)
     if not_running:
         raise BookingRefused(not_running)
+    passes = bool(override and override.deadline)
     opening = next((o for o in _openings(activity) if o.first_day <= day <= o.last_day), None)
-    if opening is not None and is_before(now, opening.opens_at) and not (override and override.deadline):
+    early = opening is not None and is_before(now, opening.opens_at)
+    if early and not passes:
         raise BookingRefused(_("Les réservations pour ce jour ouvrent le %(when)s.") % {"when": _when(opening.opens_at)})
     late = False
     deadline = _deadline(activity.booking_rule, day, calendar)
-    if not is_before(now, deadline) and not (override and override.deadline):
+    closed_by_deadline = not is_before(now, deadline)
+    if closed_by_deadline and not passes:
         late_deadline = _deadline(activity.late_rule, day, calendar) if activity.late_rule else None
         if late_deadline is None or not is_before(now, late_deadline):
             raise BookingRefused(_("Les réservations pour ce jour sont closes depuis le %(when)s.")
@@ -119,7 +123,7 @@ def _check(unit, child, day, now, calendar, override, registered):
     refusal = eligibility_refusal(activity, child, day)
     if refusal:
         raise BookingRefused(refusal)
-    return late
+    return late, passes and (early or closed_by_deadline)
 
 
 def eligibility_refusal(activity, child, day):
@@ -232,7 +236,7 @@ def book_many(*, family, lines, user, now=None, override=None, registration=None
 
 def _prejudge(family, book, now, override, other_days=()):
     """The rules that need no lock, for each line to book: (units, calendar, [(line, None or BookingRefused)],
-    [(index of a line still to book, whether it is late)])."""
+    [(index of a line still to book, whether it is late, whether it needed the override's deadline)])."""
     units = {u.pk: u for u in Unit.objects.filter(pk__in={line.unit.pk for line in book})
              .select_related("activity", "requires").prefetch_related("places", "excludes", "activity__openings")}
     linked = set(ChildLink.objects.filter(family=family, child__in=[line.child for line in book])
@@ -252,12 +256,12 @@ def _prejudge(family, book, now, override, other_days=()):
         try:
             if line.child.pk not in linked:
                 raise BookingRefused(_("Cet enfant n'est pas rattaché à votre foyer."))
-            late = _check(unit, line.child, line.day, now, calendar, override, registered)
+            late, overrode = _check(unit, line.child, line.day, now, calendar, override, registered)
         except BookingRefused as refusal:
             results.append((line, refusal))
             continue
         results.append((line, None))
-        accepted.append((len(results) - 1, late))
+        accepted.append((len(results) - 1, late, overrode))
     return units, calendar, results, accepted
 
 
@@ -288,7 +292,7 @@ def change_many(*, family, book=(), cancel=(), user, now=None, override=None, re
         return [], []
     found = {b.pk: b for b in Booking.objects.filter(pk__in=[b.pk for b in cancel]).select_related("unit__activity")}
     units, calendar, results, accepted = _prejudge(family, book, asked_at, override, [b.day for b in found.values()])
-    keys = {(results[i][0].day, place.pk) for i, _late in accepted for place in units[results[i][0].unit.pk].places.all()}
+    keys = {(results[i][0].day, place.pk) for i, _late, _o in accepted for place in units[results[i][0].unit.pk].places.all()}
     sharing = _sharing_places_of({b.unit_id for b in found.values()})
     taken_of = {}
     for booking_id, place_id in Booking.taken.through.objects.filter(booking_id__in=list(found)).values_list(
@@ -299,7 +303,7 @@ def change_many(*, family, book=(), cancel=(), user, now=None, override=None, re
     outcomes, promoted = {}, []
     with transaction.atomic():
         rows = _lock_places(keys)
-        _lock_children({results[i][0].child.pk for i, _late in accepted} | {b.child_id for b in found.values()})
+        _lock_children({results[i][0].child.pk for i, _late, _o in accepted} | {b.child_id for b in found.values()})
         locked = {b.pk: b for b in Booking.objects.select_for_update(no_key=True).filter(pk__in=list(found))
                   .select_related("unit__activity").order_by("pk")}
         batch = _Cancels(locked.values(), rows, now)
@@ -313,13 +317,14 @@ def change_many(*, family, book=(), cancel=(), user, now=None, override=None, re
         for _day, booking_id, given in batch.flush(calendar):
             outcomes[booking_id] = given
             promoted.extend(given)
-        held = _Held([results[i][0] for i, _late in accepted])
-        for index, late in accepted:
+        held = _Held([results[i][0] for i, _late, _o in accepted])
+        for index, late, overrode in accepted:
             line = results[index][0]
             unit = units[line.unit.pk]
             try:
                 booking = _book_locked(family, line, unit, [rows[(line.day, p.pk)] for p in unit.places.all()],
-                                       user, override, line.registration or registration, late, held)
+                                       user, override if overrode else None, line.registration or registration,
+                                       late, held, capacity_override=override)
             except BookingRefused as refusal:
                 results[index] = (line, refusal)
             else:
@@ -383,7 +388,9 @@ def _check_the_childs_day(unit, live):
         raise BookingRefused(_("Cette réservation demande d'abord : %(unit)s.") % {"unit": unit.requires.name})
 
 
-def _book_locked(family, line, unit, rows, user, override, registration, late, held):
+def _book_locked(family, line, unit, rows, user, override, registration, late, held, capacity_override=None):
+    """`override`: the override whose deadline this line needed (recorded); `capacity_override`: the one that may
+    pass a full unit (recorded only when the unit was full)."""
     child, day = line.child, line.day
     live = held.live.setdefault((child.pk, day), [])
     _check_the_childs_day(unit, live)
@@ -394,8 +401,11 @@ def _book_locked(family, line, unit, rows, user, override, registration, late, h
         return existing
     # Children already waiting for this unit go first, even if a place has just appeared.
     last = held.last.get((unit.pk, day)) or 0
-    forced = bool(override and override.capacity)
-    if forced or (_has_room(rows) and not last):
+    room = _has_room(rows) and not last
+    forced = bool(capacity_override and capacity_override.capacity) and not room
+    if forced:
+        override = capacity_override
+    if forced or room:
         booking = Booking(child=child, family=family, unit=unit, day=day, state=State.BOOKED, created_by=user,
                           registration=registration, late=late)
         held.take(booking, rows)

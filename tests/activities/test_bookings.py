@@ -395,3 +395,20 @@ def test_the_promoted_household_is_told_in_the_promotions_own_transaction():
         bookings.cancel(booked, family=family, user=None, now=BEFORE)
         told = OutgoingEmail.objects.filter(to="parent@example.org", template="activities/email/place_offered.txt")
         assert told.count() == 1  # before any commit
+
+
+def test_an_override_is_recorded_only_where_a_rule_needed_it():
+    from enfance.core.models import AuditEntry
+
+    whole, _half, _meal = centre(capacity=1)
+    family, (first, second, third) = household(3)
+    override = Override("Appel de la mère", deadline=True, capacity=True)
+    first_booking = book(family, first, whole, override=override)  # in time, a place free: nothing passed
+    bookings.cancel(first_booking, family=family, user=None, now=BEFORE, override=Override("Sans objet", deadline=True))
+    assert not AuditEntry.objects.filter(action="override").exists()
+    book(family, first, whole)
+    assert book(family, second, whole, override=Override("Place accordée", capacity=True)).state == "booked"
+    late = datetime.datetime(2026, 12, 8, 19, 0, tzinfo=PARIS)
+    assert book(family, third, whole, now=late, override=Override("Urgence", deadline=True)).state == "waiting"
+    assert sorted(AuditEntry.objects.filter(action="override").values_list("note", flat=True)) == [
+        "Place accordée", "Urgence"]
