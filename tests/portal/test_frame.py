@@ -112,3 +112,24 @@ def test_the_menu_count_follows_messages_and_reads(alice, staff, client):
     assert '<span class="count">1<' in client.get(url).content.decode()
     client.get(reverse("portal:thread", args=[thread.pk]))  # read
     assert 'class="count"' not in client.get(url).content.decode()
+
+
+def test_a_field_of_radio_buttons_is_a_group_named_by_its_legend():
+    # A <label for="id_means"> named an id no input has: screen readers read the choices without their question.
+    from django import forms
+
+    from enfance.core.templatetags.enfance import field_row
+
+    class Choice(forms.Form):
+        means = forms.ChoiceField(label="Moyen de paiement", choices=[("cheque", "Chèque"), ("cash", "Espèces")],
+                                  widget=forms.RadioSelect, help_text="Un seul moyen.")
+        days = forms.MultipleChoiceField(label="Jours", choices=[("1", "Lundi")], required=False,
+                                         widget=forms.CheckboxSelectMultiple)
+
+    form = Choice(data={})
+    html = field_row(form["means"])
+    assert html.startswith('<fieldset class="field field-choices field-error">')
+    assert "<legend>Moyen de paiement" in html and '<label for="id_means">' not in html
+    assert 'aria-describedby="id_means_helptext id_means_error"' in html and 'id="id_means_error"' in html
+    assert '<label for="id_means_0"><input' in html
+    assert field_row(form["days"]).startswith('<fieldset class="field field-choices">')

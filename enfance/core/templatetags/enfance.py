@@ -2,7 +2,7 @@ import datetime
 import functools
 from decimal import Decimal
 
-from django import template
+from django import forms, template
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -68,6 +68,8 @@ def field_row(field):
 
     In Python rather than an included template: forms are most of the portal's pages, and an include per field
     cost more than the rest of the page's template."""
+    if isinstance(field.field.widget, forms.RadioSelect):  # and CheckboxSelectMultiple, its subclass
+        return _choices_row(field)
     checkbox = getattr(field.field.widget, "input_type", None) == "checkbox"
     wid = field.auto_id
     label = format_html('<label for="{}">{}</label>', wid, field.label)
@@ -85,6 +87,24 @@ def field_row(field):
         parts.append(format_html('<p class="help" id="{}_helptext">{}</p>', wid, field.help_text))
     classes = "field" + (" field-error" if field.errors else "") + (" field-checkbox" if checkbox else "")
     return format_html('<div class="{}">\n  {}\n</div>\n', classes, mark_safe("\n  ".join(parts)))
+
+
+def _choices_row(field):
+    """Radio buttons or checkboxes: a group named by a legend (a label would name an id no input has), each choice
+    labelled by its own label, the error and help text linked to every choice."""
+    wid = field.auto_id
+    legend = field.label
+    if field.field.required and not field.form.empty_permitted:
+        legend = format_html('{} <span class="required" aria-hidden="true">*</span>'
+                             '<span class="visually-hidden">{}</span>', field.label, _("(obligatoire)"))
+    parts = [format_html("<legend>{}</legend>", legend), widget(field)]
+    if field.errors:
+        parts.append(format_html('<p class="error" id="{}_error">{}</p>', wid,
+                                 mark_safe(" ".join(conditional_escape(e) for e in field.errors))))
+    if field.help_text:
+        parts.append(format_html('<p class="help" id="{}_helptext">{}</p>', wid, field.help_text))
+    classes = "field field-choices" + (" field-error" if field.errors else "")
+    return format_html('<fieldset class="{}">\n  {}\n</fieldset>\n', classes, mark_safe("\n  ".join(parts)))
 
 
 @register.simple_tag(takes_context=True)
