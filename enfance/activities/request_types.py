@@ -404,12 +404,30 @@ class RegistrationChangeType(registry.RequestType):
         from_day = _date(request.proposed.get("from_day"))
         try:
             if request.proposed.get("end"):
-                registrations.end(target, from_day=from_day, user=actor)
+                cancelled, booked = registrations.end(target, from_day=from_day, user=actor), []
             else:
-                registrations.change_pattern(target, from_day=from_day, pattern=request.proposed.get("pattern") or {},
-                                             user=actor)
+                cancelled, booked = registrations.change_pattern(
+                    target, from_day=from_day, pattern=request.proposed.get("pattern") or {}, user=actor)
         except BookingRefused as refusal:
             raise requests.RequestError(refusal.message) from None
+        return change_summary(cancelled, booked)
+
+
+def change_summary(cancelled, booked):
+    """What the household reads of an approved change, besides staff's comment: the days that stay booked
+    because their cancellation deadline has passed (they will be billed unless an absence is declared), and
+    what the new pattern booked."""
+    kept = sorted({b.day for b, result in cancelled if isinstance(result, BookingRefused)})
+    parts = []
+    if kept:
+        parts.append(ngettext(
+            "Ce jour reste réservé, son délai d'annulation étant passé (déclarez une absence si besoin) : %(days)s.",
+            "Ces jours restent réservés, leur délai d'annulation étant passé (déclarez une absence si besoin) : "
+            "%(days)s.", len(kept)) % {"days": ", ".join(day_label(day) for day in kept)})
+    made = summary(booked).removeprefix(_("Inscrit(e).")).strip() if booked else ""
+    if made:
+        parts.append(made[:1].upper() + made[1:])
+    return "\n".join(part for part in parts if part)
 
 
 def register_all():

@@ -106,6 +106,8 @@ class RequestType:
 
     # --- apply -------------------------------------------------------------------------------------
     def apply(self, request, target, *, actor, note, lines=None, attachments=()):
+        """Carry out the approved request on `target` (locked). May return a text for the household, added to
+        staff's answer: what the application could not do as asked."""
         raise NotImplementedError
 
     def on_decided(self, request):

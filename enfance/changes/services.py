@@ -273,9 +273,11 @@ def approve(request_id, *, staff, comment="", confirm=False, auto=False):
             outcomes = request_type.decide_lines(request, lines)
             _close_many([(line, outcomes.get(line.pk, registry.LineOutcome(Outcome.REFUSED))) for line in lines])
         note = _("Demande n° %(id)s") % {"id": request.pk}
-        request_type.apply(request, target, actor=staff, note=note, lines=lines,
-                           attachments=list(files.of(request).filter(purged_at__isnull=True)))
-        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=comment[:2000],
+        # A type may say what its application did that the household must know (days it could not change).
+        outcome = request_type.apply(request, target, actor=staff, note=note, lines=lines,
+                                     attachments=list(files.of(request).filter(purged_at__isnull=True)))
+        answer = "\n\n".join(part for part in (comment, outcome if isinstance(outcome, str) else "") if part)
+        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=answer[:2000],
                conflict_key="")
         _after_decision(request, approved=True)
         audit.record(actor=staff, action=AuditEntry.Action.REQUEST_APPROVED, family=request.family,

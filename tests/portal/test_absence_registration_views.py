@@ -164,3 +164,29 @@ def test_a_freed_place_tells_the_first_household_waiting(world, client, alice, b
     waiting.refresh_from_db()
     assert waiting.state == "booked"
     assert any("Une place pour" in m.subject and bob.email in m.to for m in mail.outbox)
+
+
+def test_an_approved_end_tells_the_household_which_days_stay_booked(world, client, alice, staff, monkeypatch):
+    # The household read "validée" and believed the registration over, while a day past its cancellation
+    # deadline stayed booked (and billed).
+    from enfance.activities import registrations
+
+    wednesday = world["wednesday"]
+    whole = Unit.objects.get(activity=wednesday, name="Journée avec repas")
+    first, _second = _children(alice)
+    registration, _results = registrations.approve(
+        family=alice.family, child=first, activity=wednesday, first_day=datetime.date(2026, 12, 7),
+        last_day=datetime.date(2027, 1, 31), pattern={"2": [whole.pk]}, user=None)
+    assert Booking.objects.filter(day=datetime.date(2026, 12, 16), state="booked").exists()
+    later(monkeypatch, client, alice)  # Monday 14th: Wednesday 16th can no longer be cancelled
+    client.post(reverse("portal:registration_end", args=[registration.pk]), {"from_day": "2026-12-16"})
+    change = ChangeRequest.objects.get(request_type="registration_change", status="pending")
+    OutgoingEmail.objects.all().delete()
+    requests.approve(change.pk, staff=staff, comment="Bien noté.")
+    change.refresh_from_db()
+    assert change.answer.startswith("Bien noté.\n\nCe jour reste réservé, son délai d'annulation étant passé")
+    assert "mercredi 16 décembre 2026" in change.answer
+    told = OutgoingEmail.objects.get(to=alice.email)
+    assert "mercredi 16 décembre 2026" in told.text_body and "&#x27;" not in told.text_body
+    client.force_login(alice)
+    assert "mercredi 16 décembre 2026" in client.get(reverse("portal:request", args=[change.pk])).content.decode()
