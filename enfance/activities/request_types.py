@@ -335,7 +335,7 @@ def summary(results):
         parts.append(ngettext("%(n)s en liste d'attente", "%(n)s en liste d'attente", waiting) % {"n": waiting})
     if refused:
         parts.append(ngettext("%(n)s refusée (%(why)s)", "%(n)s refusées (par exemple : %(why)s)", len(refused))
-                     % {"n": len(refused), "why": refused[0]})
+                     % {"n": len(refused), "why": refused[0].rstrip(".")})
     return " ".join(parts[:1]) + (" " + ", ".join(parts[1:]) + "." if parts[1:] else "")
 
 
