@@ -17,12 +17,12 @@ import logging
 from itertools import groupby
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enfance.activities.models import Absence, Activity, Attendance, Booking, CalendarPeriod, Unit
-from enfance.families.models import Child, Family
+from enfance.families.models import Child, ChildLink, Family
 
 from . import billing_identity, ledger, pricing
 from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun, Quotient, Tariff, TariffBracket
@@ -81,8 +81,15 @@ def fingerprint(unit_ids, first_day, last_day):
     too."""
     digest = hashlib.sha256()
     span = (first_day, last_day)
-    billed_families = Booking.objects.filter(unit_id__in=unit_ids, day__range=span).values("family_id")
+    booking_families = Booking.objects.filter(unit_id__in=unit_ids, day__range=span).values("family_id")
+    # A child present without booking is billed to the households it is linked to (pricing.price_households).
+    unbooked_children = Attendance.objects.filter(unit_id__in=unit_ids, day__range=span,
+                                                  booking__isnull=True).values("child_id")
+    linked_families = ChildLink.objects.filter(child_id__in=unbooked_children).values("family_id")
+    billed = Q(family_id__in=booking_families) | Q(family_id__in=linked_families)
     sources = [
+        ChildLink.objects.filter(child_id__in=unbooked_children).order_by("pk").values_list(
+            "pk", "child_id", "family_id"),
         Booking.objects.filter(unit_id__in=unit_ids, day__range=span).order_by("pk").values_list(
             "pk", "state", "late", "needs_acceptance", "accepted_at", "family_id"),
         Absence.objects.filter(booking__unit_id__in=unit_ids, booking__day__range=span).order_by("pk").values_list(
@@ -95,9 +102,10 @@ def fingerprint(unit_ids, first_day, last_day):
         TariffBracket.objects.filter(tariff__unit_id__in=unit_ids).order_by("pk").values_list(
             "pk", "qf_max", "price", "label"),
         # The households with bookings there only: a household created elsewhere meanwhile changes nothing.
-        Quotient.objects.filter(valid_from__lte=last_day, family_id__in=billed_families).order_by("pk").values_list(
+        Quotient.objects.filter(billed, valid_from__lte=last_day).order_by("pk").values_list(
             "pk", "value", "valid_from"),
-        Family.objects.filter(pk__in=billed_families).order_by("pk").values_list("pk", "postal_code", "city"),
+        Family.objects.filter(Q(pk__in=booking_families) | Q(pk__in=linked_families)).order_by("pk").values_list(
+            "pk", "postal_code", "city"),
         Activity.objects.filter(units__in=unit_ids).distinct().order_by("pk").values_list(
             "pk", "cancellation_rule", "late_surcharge", "certificate_days", "waiting_days"),
         CalendarPeriod.objects.order_by("pk").values_list("pk", "first_day", "last_day", "activity_id", "kind"),

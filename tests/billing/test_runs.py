@@ -301,3 +301,17 @@ def test_a_run_failing_again_and_again_is_failed_and_frees_its_regie(world, monk
     run.refresh_from_db()
     assert (run.state, run.failures) == ("failed", 3) and "injoignable" in run.error
     assert runs.start(regie, *DECEMBER, user=None).state == "previewing"
+
+
+def test_a_qf_changed_after_the_preview_of_a_household_present_without_booking_refuses_the_issue(world):
+    # The fingerprint looked only at households with bookings: this one's new QF was issued at the old price.
+    regie, whole, _half = world
+    family, (child,) = household()
+    Quotient.objects.create(family=family, value=620, valid_from=D(2026, 9, 1), source="caf")
+    Attendance.objects.create(child=child, unit=whole, day=WEDNESDAYS[0], status="unbooked")
+    run = runs.start(regie, *DECEMBER, user=None)
+    runs.preview(run.pk, now=AFTER_DECEMBER)
+    assert Invoice.objects.filter(run=run, family=family).exists()
+    Quotient.objects.create(family=family, value=1500, valid_from=D(2026, 12, 1), source="caf")
+    with pytest.raises(runs.RunError, match="prévisualisez à nouveau"):
+        runs.issue(run.pk, now=AFTER_DECEMBER)
