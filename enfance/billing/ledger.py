@@ -50,8 +50,9 @@ def moves(rows):
     - CARRIED: that released credit given to another invoice (payments.allocate_credit).
 
     Returns (kind by allocation id, {carried allocation id: [invoice ids it came from]},
-    {released allocation id: [(invoice id, amount) it went to]})."""
-    kinds, sources, destinations = {}, {}, {}
+    {released allocation id: [(invoice id, amount) it went to]}, {carried allocation id: the part of it that
+    was the payment's own unused credit (an overpayment), not a credit note's}: a "mixed" move)."""
+    kinds, sources, destinations, own = {}, {}, {}, {}
     pools = {}  # payment id: [[released allocation id, invoice id, amount not yet carried]]
     for pk, payment_id, invoice_id, amount in rows:
         pool = pools.setdefault(payment_id, [])
@@ -74,7 +75,9 @@ def moves(rows):
             left -= share
             if entry[2] <= 0:
                 pool.pop(0)
-    return kinds, sources, destinations
+        if left > 0:
+            own[pk] = money(left)
+    return kinds, sources, destinations, own
 
 
 def allocation_rows(payment_ids=None, *, regie=None, family=None):

@@ -162,7 +162,8 @@ def _explain_allocations(invoice, allocations):
     if not allocations:
         return
     payment_ids = {a.payment_id for a in allocations if a.payment.reverses_id is None}
-    kinds, sources, destinations = ledger.moves(ledger.allocation_rows(payment_ids)) if payment_ids else ({}, {}, {})
+    kinds, sources, destinations, own = (ledger.moves(ledger.allocation_rows(payment_ids)) if payment_ids
+                                         else ({}, {}, {}, {}))
     moved = {pk for pk in kinds if kinds[pk] != ledger.PAID and any(a.pk == pk for a in allocations)}
     invoice_ids = ({i for pk in moved for i in sources.get(pk, ())}
                    | {i for pk in moved for i, _amount in destinations.get(pk, ())})
@@ -192,6 +193,9 @@ def _explain_allocations(invoice, allocations):
             allocation.title = "; ".join(
                 _credit_note_words(notes.get(source, []), numbers.get(source, ""), _("reporté sur cette facture"))
                 for source in sources[allocation.pk])
+            if allocation.pk in own:
+                allocation.title += _(", et %(amount)s de trop-perçu de ce règlement") % {
+                    "amount": euros(own[allocation.pk])}
         elif kind == ledger.RELEASED:
             allocation.carried = True
             to = [numbers.get(i, "") for i, _amount in destinations[allocation.pk]]
@@ -306,10 +310,11 @@ def explain(lines, allocation_rows):
     "Paiement annulé le …". Never staff's internal reason for a cancellation. No query."""
     numbers = {line.obj.pk: line.obj.number for line in lines if line.kind in ("invoice", "credit_note")}
     reversals = {line.obj.reverses_id: line.obj for line in lines if line.kind == "reversal"}
-    kinds, _sources, destinations = ledger.moves(allocation_rows)
+    kinds, _sources, destinations, own = ledger.moves(allocation_rows)
     paid, released = {}, {}  # payment id: [invoice ids]; invoice id: [(invoice id, amount) its credit went to]
     for pk, payment_id, invoice_id, _amount in allocation_rows:
-        if kinds[pk] == ledger.PAID and invoice_id not in paid.setdefault(payment_id, []):
+        # A mixed move pays the invoice with the payment's own credit too.
+        if (kinds[pk] == ledger.PAID or pk in own) and invoice_id not in paid.setdefault(payment_id, []):
             paid[payment_id].append(invoice_id)
         elif kinds[pk] == ledger.RELEASED:
             released.setdefault(invoice_id, []).extend(destinations[pk])

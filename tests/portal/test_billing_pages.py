@@ -337,10 +337,13 @@ def count_queries(client, url):
 
 # Besides the session's: the login with its household and the inbox count (1), then the page's own.
 PAGES = [
-    ("portal:invoices", False, 7),  # + the count and the page of invoices, the balances (2), their régies, the QF
+    ("portal:invoices", False, 8),  # + the count and the page of invoices, the balances (2), their régies, the QF,
+    # the payments in progress of every régie owed, at once (payments.views.mark_in_progress: "un paiement est en
+    # cours" instead of a second pay button)
     ("portal:invoice", True, 8),  # + the invoice, its lines, credit notes, allocations, their payments' history,
     # what is left (2)
-    ("portal:statement", False, 5),  # + the household's régies, its invoices, its payments and their allocations
+    ("portal:statement", False, 6),  # + the household's régies, its invoices, its payments and their allocations,
+    # the régie's payment in progress (payments.views.mark_in_progress, when something is owed)
 ]
 
 
@@ -391,11 +394,11 @@ def test_a_reversed_payment_says_cancelled_never_staffs_reason(world, alice_clie
     assert "Paiement annulé le 14 janvier 2027" in statement
 
 
-def _moved_credit(world):
+def _moved_credit(world, cheque_amount="15.30"):
     """December paid by cheque, then a credit note on December: its credit goes to January's invoice."""
     regie, whole, child, december = world
     family = december.family
-    cheque = payments.record(regie=regie, family=family, means=Payment.Means.CHEQUE, amount="15.30",
+    cheque = payments.record(regie=regie, family=family, means=Payment.Means.CHEQUE, amount=cheque_amount,
                              received_on=D(2027, 1, 8), reference="7654321")
     note = Invoice.objects.create(
         regie=regie, family=family, kind="credit_note", state="issued", corrects=december,
@@ -410,7 +413,7 @@ def _moved_credit(world):
     booked(family, child, whole, D(2027, 1, 13))
     run_month(regie, JANUARY, AFTER_JANUARY)
     january = Invoice.objects.get(family=family, kind="invoice", first_day=JANUARY[0])
-    assert payments.allocate_credit(regie, family) == Decimal("5.10")
+    payments.allocate_credit(regie, family)
     return december, note, january, cheque
 
 
@@ -495,3 +498,15 @@ def test_a_quotient_computed_from_the_tax_notice_says_so(alice_client, alice):
     assert "<strong>853</strong>, calculé d'après votre avis d'imposition" in body
     Quotient.objects.filter(family=alice.family).delete()
     assert "Aucun quotient familial n'est enregistré" in page(alice_client, "portal:invoices")
+
+
+def test_a_credit_moved_partly_from_a_credit_note_says_how_much_was_the_cheques_own(world, alice_client):
+    # A cheque of 20 € for 15,30 € left 4,70 € of credit; a credit note gave back 5,10 € more: the 9,80 € moved to
+    # January were all labelled as the credit note's.
+    december, note, january, _cheque = _moved_credit(world, cheque_amount="20.00")
+    settled = _section(page(alice_client, "portal:invoice", january.pk), "settled-title")
+    assert (f"Avoir n° {note.number} sur la facture n° {december.number}, reporté sur cette facture, et "
+            "4,70\u00a0€ de trop-perçu de ce règlement") in settled
+    statement = page(alice_client, "portal:statement")
+    assert (f"Règlement par chèque n° 7654321 du 8 janvier 2027 (pour les factures n° {december.number} et "
+            f"{january.number})") in re.sub(r"<[^>]+>", "", statement)
