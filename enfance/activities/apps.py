@@ -12,3 +12,4 @@ class ActivitiesConfig(AppConfig):
         from . import notices, request_types, snapshot  # noqa: F401  (kinds, types, the snapshot's signals)
 
         sweep.register("expired_offers")(notices.expire_offers)
+        sweep.register("promotion_notices")(notices.tell_lost_notices)

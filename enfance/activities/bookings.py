@@ -34,11 +34,14 @@ CALENDAR_REACH = datetime.timedelta(days=120)
 
 
 class BookingRefused(Exception):
-    """A booking or a cancellation the rules refuse; `message` says why, in French, to the family."""
+    """A booking or a cancellation the rules refuse; `message` says why, in French, to the family. `code` names
+    the refusals callers tell apart (CANCEL_DEADLINE)."""
 
-    def __init__(self, message):
+    CANCEL_DEADLINE = "cancel_deadline"
+
+    def __init__(self, message, code=""):
         super().__init__(message)
-        self.message = message
+        self.message, self.code = message, code
 
 
 @dataclass(frozen=True)
@@ -333,7 +336,9 @@ def change_many(*, family, book=(), cancel=(), user, now=None, override=None, re
         if promoted:
             from .notices import tell_promoted
 
-            tell_promoted([b.pk for b in promoted])
+            # After the commit, not under the places' locks: rendering e-mails there held up every booking of
+            # the day. notice_pending, written with the promotion, lets the sweep tell what a crash lost.
+            transaction.on_commit(lambda: tell_promoted([b.pk for b in promoted]), robust=True)
     return results, [(b, outcomes.get(b.pk, [])) for b in cancel]
 
 
@@ -563,7 +568,8 @@ def _cancel_locked(booking, family, user, now, override, calendar, asked_at, bat
     if not is_before(asked_at or now, deadline) and not declining:
         if not (override and override.deadline):
             raise BookingRefused(_("L'annulation pour ce jour n'est plus possible depuis le %(when)s : "
-                                   "déclarez plutôt une absence.") % {"when": _when(deadline)})
+                                   "déclarez plutôt une absence.") % {"when": _when(deadline)},
+                                 BookingRefused.CANCEL_DEADLINE)
         _record_override(override, user, family, booking.child, booking, _("annulation hors délai"))
     batch.cancel(booking)
     return []
@@ -634,7 +640,8 @@ def _promote(rows, day, now, calendar, waiting=None):
         _take(needed, +1)
         # Its position now: the promotions before it in its own list moved it up.
         candidate.waiting_position = Booking.objects.values_list("waiting_position", flat=True).get(pk=candidate.pk)
-        _off_the_list(candidate, State.BOOKED, needs_acceptance=must_accept, offer_expires_at=expires)
+        _off_the_list(candidate, State.BOOKED, needs_acceptance=must_accept, offer_expires_at=expires,
+                      notice_pending=True)
         candidate.taken.set(needed)
         promoted.append(candidate)
     return promoted
@@ -666,5 +673,7 @@ def promote_days(place_ids, days, *, now=None, under_locks=None):
         if promoted:
             from .notices import tell_promoted
 
-            tell_promoted([b.pk for b in promoted])
+            # After the commit, not under the places' locks: rendering e-mails there held up every booking of
+            # the day. notice_pending, written with the promotion, lets the sweep tell what a crash lost.
+            transaction.on_commit(lambda: tell_promoted([b.pk for b in promoted]), robust=True)
     return promoted

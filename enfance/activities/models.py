@@ -279,6 +279,9 @@ class Booking(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     # Until when the household may accept it: past it, the place goes to the next child waiting.
     offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # Promoted from a waiting list, its household not told yet: told after the promotion's commit (never while
+    # the day's places are locked), or by the sweep when that was lost (notices.tell_promoted).
+    notice_pending = models.BooleanField(default=False)
     # Booked in the late window after the deadline: billed with the activity's surcharge.
     late = models.BooleanField(_("réservation tardive"), default=False)
     # The places it took on its day (the unit's places may change afterwards): cancelling gives back these.
@@ -305,7 +308,8 @@ class Booking(models.Model):
                                    name="a_position_only_on_the_waiting_list"),
         ]
         indexes = [models.Index(fields=["unit", "day", "state"], name="booking_unit_day_state"),
-                   models.Index(fields=["family", "day"], name="booking_family_day")]
+                   models.Index(fields=["family", "day"], name="booking_family_day"),
+                   models.Index(fields=["day"], condition=Q(notice_pending=True), name="booking_notice_pending")]
 
     def __str__(self):
         return f"{self.child_id} {self.unit_id} {self.day:%d/%m/%Y} {self.state}"

@@ -22,14 +22,17 @@ notifications.register(notifications.Kind(
 
 
 def tell_promoted(booking_ids):
-    """E-mail the households of these bookings, just taken off a waiting list: into the outbox in the promotion's
-    own transaction, so that a crash after its commit cannot lose the notice (a place to accept is withdrawn if
-    nobody hears of it) and a rolled back promotion tells nobody. In a savepoint each: one failed notice neither
-    stops the others nor undoes the cancellation that freed the place."""
-    for booking in Booking.objects.filter(pk__in=booking_ids, state=Booking.State.BOOKED).select_related(
-            "child", "unit__activity", "family").prefetch_related("family__logins"):
+    """E-mail the households of these bookings, taken off a waiting list, whose notice is still pending: after
+    the promotion's commit (a rolled back promotion tells nobody), and from the sweep for a notice a crash lost
+    (a place to accept is withdrawn if nobody hears of it). Each notice clears its booking's flag in the
+    transaction that writes its e-mails, so it goes once whoever sends it, and stays pending if it fails."""
+    for booking in Booking.objects.filter(pk__in=booking_ids, state=Booking.State.BOOKED, notice_pending=True
+                                          ).select_related("child", "unit__activity", "family").prefetch_related(
+                                              "family__logins"):
         try:
             with transaction.atomic():
+                if not Booking.objects.filter(pk=booking.pk, notice_pending=True).update(notice_pending=False):
+                    continue  # told meanwhile (the sweep and the commit's callback at once)
                 notifications.notify("place_offered", family=booking.family, context={
                     "booking": booking, "day": date_format(booking.day, "l j F Y"),
                     "expires": (date_format(timezone.localtime(booking.offer_expires_at), "l j F à H:i")
@@ -37,6 +40,17 @@ def tell_promoted(booking_ids):
                 }, reference=_("Réservation de %(name)s") % {"name": booking.child.first_name})
         except Exception:
             logger.exception("Notice of promoted booking %s failed", booking.pk)
+
+
+def tell_lost_notices():
+    """The sweep: promotions whose notice never went (a crash after their commit, a failed notice), for days not
+    gone by. The number of bookings looked at."""
+    pending = list(Booking.objects.filter(notice_pending=True, state=Booking.State.BOOKED,
+                                          day__gte=timezone.localdate()).order_by("day", "pk")
+                   .values_list("pk", flat=True)[:500])
+    if pending:
+        tell_promoted(pending)
+    return len(pending)
 
 
 def expire_offers(now=None):

@@ -27,7 +27,7 @@ def _clean_pattern(activity, pattern):
     invalid = BookingRefused(_("Semaine type invalide."))
     if not isinstance(pattern, dict):
         raise invalid
-    units = {u.pk: u for u in Unit.objects.filter(activity=activity)}
+    units = {u.pk: u for u in Unit.objects.filter(activity=activity).select_related("activity")}
     clean = {}
     for weekday, unit_ids in pattern.items():
         if not isinstance(weekday, str) or weekday not in {str(d) for d in range(7)} or not isinstance(unit_ids, list):
@@ -49,11 +49,14 @@ def _clean_pattern(activity, pattern):
     return clean
 
 
-def _pattern_lines(child, pattern, first_day, last_day, calendar):
+def _pattern_lines(child, pattern, first_day, last_day, calendar, *, skip=frozenset()):
+    """The lines of the pattern's days the activity runs (not the school holidays of a school-days activity: a
+    refusal the household never asked for), but those in `skip` ((unit id, day) already booked)."""
     lines, day = [], first_day
     while day <= last_day:
         if calendar.is_open_day(day):
-            lines.extend(Line(child, unit, day) for unit in pattern.get(day.weekday(), ()))
+            lines.extend(Line(child, unit, day) for unit in pattern.get(day.weekday(), ())
+                         if (unit.pk, day) not in skip and bookings.runs_on(unit.activity, day, calendar))
         day += datetime.timedelta(days=1)
     # A unit's requirement first (the half day before its meal).
     return sorted(lines, key=lambda line: (line.day, line.unit.requires_id is not None, line.unit.pk))
@@ -123,17 +126,19 @@ def _register(family, child, activity, first_day, last_day, clean, linked, user,
                                        pattern={str(d): [u.pk for u in us] for d, us in clean.items()})
 
 
-def _cancel_from(registration, from_day, keep, user, now):
+def _cancel_from(registration, from_day, keep, user, now, asked_at=None):
     """Cancel the bookings the registration's pattern made from `from_day` on that `keep(booking)` does not
     keep (never those booked by hand), in one call: [(booking, promoted or BookingRefused)]."""
     from_day = max(from_day, registration.first_day)
     live = [b for b in Booking.objects.filter(registration=registration, day__gte=from_day)
             .exclude(state=Booking.State.CANCELLED).select_related("unit") if not keep(b)]
-    return bookings.cancel_many(live, family=registration.family, user=user, now=now)
+    return bookings.cancel_many(live, family=registration.family, user=user, now=now, asked_at=asked_at)
 
 
-def change_pattern(registration, *, from_day, pattern, user, now=None):
+def change_pattern(registration, *, from_day, pattern, user, now=None, asked_at=None):
     """A new weekly pattern from `from_day`: (cancellations, bookings) as [(item, result or BookingRefused)].
+    The bookings are the new ones only: the days the child already has stay as they are. Deadlines are judged
+    at `asked_at` (when the household asked, for a request approved later), else at `now`.
 
     The registration is locked first, as end() does, and read again under its lock: a pattern change racing the
     registration's end never books past the new last day. Then one call of bookings.change_many: what no longer
@@ -152,19 +157,23 @@ def change_pattern(registration, *, from_day, pattern, user, now=None):
                 if (b.day.weekday(), b.unit_id) not in wanted]
         start = max(from_day, timezone.localdate(now))
         calendar = OpeningCalendar.load(start, registration.last_day)
+        held = set(Booking.objects.filter(child=registration.child, unit__activity=registration.activity,
+                                          day__range=(start, registration.last_day))
+                   .exclude(state=Booking.State.CANCELLED).values_list("unit_id", "day"))
         lines = [Line(line.child, line.unit, line.day, registration)
-                 for line in _pattern_lines(registration.child, clean, start, registration.last_day, calendar)]
+                 for line in _pattern_lines(registration.child, clean, start, registration.last_day, calendar,
+                                            skip=held)]
         booked, cancelled = bookings.change_many(family=registration.family, book=lines, cancel=live, user=user,
-                                                 now=now)
+                                                 now=now, asked_at=asked_at)
         registration.pattern = {str(d): [u.pk for u in us] for d, us in clean.items()}
         registration.save(update_fields=["pattern"])
     given.pattern, given.last_day = registration.pattern, registration.last_day
     return cancelled, booked
 
 
-def end(registration, *, from_day, user, now=None):
+def end(registration, *, from_day, user, now=None, asked_at=None):
     """The registration ends the day before `from_day`: its bookings from then on are cancelled (those past
-    their deadline stay, refused with the reason)."""
+    their deadline, judged at `asked_at` when given, stay, refused with the reason)."""
     now = now or timezone.now()
     if from_day <= registration.first_day:
         raise BookingRefused(_("L'inscription ne peut pas finir avant d'avoir commencé."))
@@ -173,7 +182,7 @@ def end(registration, *, from_day, user, now=None):
         # The registration first (a pattern change approved at the same time waits), then the booking locks.
         registration = Registration.objects.select_for_update(no_key=True).select_related("family").get(
             pk=registration.pk)
-        outcomes = _cancel_from(registration, from_day, lambda b: False, user, now)
+        outcomes = _cancel_from(registration, from_day, lambda b: False, user, now, asked_at)
         # The days past their deadline stay booked: the registration still covers them.
         kept = [b.day for b, result in outcomes if isinstance(result, BookingRefused)]
         registration.last_day = min(registration.last_day, max([from_day - datetime.timedelta(days=1), *kept]))

@@ -403,11 +403,14 @@ class RegistrationChangeType(registry.RequestType):
             raise requests.RequestError(_("Cette inscription n'existe plus."))
         from_day = _date(request.proposed.get("from_day"))
         try:
+            # The deadlines of the moment the household asked: staff approving later cost it nothing.
             if request.proposed.get("end"):
-                cancelled, booked = registrations.end(target, from_day=from_day, user=actor), []
+                cancelled, booked = registrations.end(target, from_day=from_day, user=actor,
+                                                      asked_at=request.created_at), []
             else:
                 cancelled, booked = registrations.change_pattern(
-                    target, from_day=from_day, pattern=request.proposed.get("pattern") or {}, user=actor)
+                    target, from_day=from_day, pattern=request.proposed.get("pattern") or {}, user=actor,
+                    asked_at=request.created_at)
         except BookingRefused as refusal:
             raise requests.RequestError(refusal.message) from None
         return change_summary(cancelled, booked)
@@ -417,13 +420,18 @@ def change_summary(cancelled, booked):
     """What the household reads of an approved change, besides staff's comment: the days that stay booked
     because their cancellation deadline has passed (they will be billed unless an absence is declared), and
     what the new pattern booked."""
-    kept = sorted({b.day for b, result in cancelled if isinstance(result, BookingRefused)})
+    refused = [(b, result) for b, result in cancelled if isinstance(result, BookingRefused)]
+    late = sorted({b.day for b, result in refused if result.code == BookingRefused.CANCEL_DEADLINE})
     parts = []
-    if kept:
+    if late:
         parts.append(ngettext(
             "Ce jour reste réservé, son délai d'annulation étant passé (déclarez une absence si besoin) : %(days)s.",
             "Ces jours restent réservés, leur délai d'annulation étant passé (déclarez une absence si besoin) : "
-            "%(days)s.", len(kept)) % {"days": ", ".join(day_label(day) for day in kept)})
+            "%(days)s.", len(late)) % {"days": ", ".join(day_label(day) for day in late)})
+    for booking, result in sorted(refused, key=lambda pair: pair[0].day):
+        if result.code != BookingRefused.CANCEL_DEADLINE:
+            parts.append(_("Reste réservé le %(day)s : %(why)s") % {"day": day_label(booking.day),
+                                                                   "why": result.message})
     made = summary(booked).removeprefix(_("Inscrit(e).")).strip() if booked else ""
     if made:
         parts.append(made[:1].upper() + made[1:])

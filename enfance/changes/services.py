@@ -71,6 +71,7 @@ def auto_approved_types():
 
 
 AUTO_APPROVED_CACHE_KEY = "requests:auto-approved"
+ANSWER_LENGTH = 2000  # ChangeRequest.answer
 
 
 def shows_as_auto_approved(type_key):
@@ -276,9 +277,11 @@ def approve(request_id, *, staff, comment="", confirm=False, auto=False):
         # A type may say what its application did that the household must know (days it could not change).
         outcome = request_type.apply(request, target, actor=staff, note=note, lines=lines,
                                      attachments=list(files.of(request).filter(purged_at__isnull=True)))
-        answer = "\n\n".join(part for part in (comment, outcome if isinstance(outcome, str) else "") if part)
-        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=answer[:2000],
-               conflict_key="")
+        outcome = outcome[:1000] if isinstance(outcome, str) else ""
+        # Staff's comment shortened if need be, never what the household must know of the outcome.
+        room = ANSWER_LENGTH - (len(outcome) + 2 if outcome else 0)
+        answer = "\n\n".join(part for part in (comment[:room], outcome) if part)
+        decide(request, Status.APPROVED, by=staff, auto_approved=auto, answer=answer, conflict_key="")
         _after_decision(request, approved=True)
         audit.record(actor=staff, action=AuditEntry.Action.REQUEST_APPROVED, family=request.family,
                      child=request.child, object_type="changerequest", object_id=str(request.pk),

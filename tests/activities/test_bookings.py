@@ -378,23 +378,38 @@ def test_cancelling_a_half_day_gives_its_morning_to_a_whole_day_waiting():
     assert promoted.pk == waiting.pk and Booking.objects.get(pk=waiting.pk).state == "booked"
 
 
-def test_the_promoted_household_is_told_in_the_promotions_own_transaction():
-    # Queued on commit, the notice was lost by a crash between the commit and the e-mail: the household never
-    # heard of a place it had to accept.
+def test_the_promoted_household_is_told_after_the_commit_and_by_the_sweep_when_that_was_lost(
+        django_capture_on_commit_callbacks):
+    # Queued on commit only, a notice was lost by a crash between the commit and the e-mail: the household never
+    # heard of a place it had to accept. Rendered inside the transaction, it held the day's places locked.
     from django.db import transaction
 
+    from enfance.activities import notices
     from enfance.core.models import OutgoingEmail
     from tests.factories import UserFactory
 
     whole, _half, _meal = centre(capacity=1)
-    family, (first, second) = household(2)
+    family, (first, second, third) = household(3)
     UserFactory(family=family, email="parent@example.org")
+    told = OutgoingEmail.objects.filter(to="parent@example.org", template="activities/email/place_offered.txt")
     booked = book(family, first, whole)
     book(family, second, whole)
-    with transaction.atomic():
-        bookings.cancel(booked, family=family, user=None, now=BEFORE)
-        told = OutgoingEmail.objects.filter(to="parent@example.org", template="activities/email/place_offered.txt")
-        assert told.count() == 1  # before any commit
+    with django_capture_on_commit_callbacks(execute=False) as lost:  # the process dies after the commit
+        with transaction.atomic():
+            bookings.cancel(booked, family=family, user=None, now=BEFORE)
+            assert not told.exists()  # nothing rendered under the locks
+    assert len(lost) == 1 and not told.exists()
+    promoted = Booking.objects.get(child=second)
+    assert promoted.state == "booked" and promoted.notice_pending
+    assert notices.tell_lost_notices() == 1 and told.count() == 1
+    assert notices.tell_lost_notices() == 0 and told.count() == 1  # once
+    lost[0]()  # a late callback changes nothing either
+    assert told.count() == 1
+    # And the usual way: told by the callback after the commit.
+    book(family, third, whole)
+    with django_capture_on_commit_callbacks(execute=True):
+        bookings.cancel(promoted, family=family, user=None, now=BEFORE)
+    assert told.count() == 2 and not Booking.objects.filter(notice_pending=True).exists()
 
 
 def test_an_override_is_recorded_only_where_a_rule_needed_it():
