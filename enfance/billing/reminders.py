@@ -28,7 +28,8 @@ MAX_INVOICES = 200  # in one reminder
 
 notifications.register(notifications.Kind(
     KIND, gettext_lazy("Une relance de factures non réglées"), "billing/email/reminder.txt",
-    help_text=gettext_lazy("La mairie vous rappelle une facture dont la date limite de paiement est passée.")))
+    help_text=gettext_lazy("La mairie vous rappelle une facture dont la date limite de paiement est passée."),
+    always=True))
 
 
 class ReminderRefused(ValueError):

@@ -28,6 +28,9 @@ class Kind:
     template: str
     default: bool = True
     help_text: str = ""
+    # Always e-mailed, whatever the login chose, and without an unsubscribe link: what a household must be told
+    # in writing (a reminder of an unpaid invoice comes before the treasury's recovery).
+    always: bool = False
 
 
 KINDS = {}
@@ -44,14 +47,19 @@ def all_kinds():
     return list(KINDS.values())
 
 
+def optional_kinds():
+    """The kinds a login may turn off ("Mes préférences")."""
+    return [kind for kind in KINDS.values() if not kind.always]
+
+
 def preferences(user):
     """{kind key: receives it by e-mail} for every kind, defaults filled in."""
     chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "email"))
-    return {kind.key: chosen.get(kind.key, kind.default) for kind in KINDS.values()}
+    return {kind.key: kind.always or chosen.get(kind.key, kind.default) for kind in KINDS.values()}
 
 
 def set_preference(user, kind_key, email):
-    if kind_key not in KINDS:
+    if kind_key not in KINDS or KINDS[kind_key].always:
         raise KeyError(kind_key)
     NotificationPreference.objects.update_or_create(user=user, kind=kind_key, defaults={"email": email})
 
@@ -89,9 +97,9 @@ def notify(kind_key, *, family, context, reference=""):
     chosen = dict(NotificationPreference.objects.filter(user__in=logins, kind=kind_key).values_list("user", "email"))
     sent = 0
     for login in logins:
-        if not chosen.get(login.pk, kind.default):
+        if not kind.always and not chosen.get(login.pk, kind.default):
             continue
-        unsubscribe = optout_url(login, kind_key)
+        unsubscribe = "" if kind.always else optout_url(login, kind_key)
         send_templated_email(login.email, kind.template, {
             **context, "login": login, "optout_url": unsubscribe, "notification": kind,
         }, reference=reference, unsubscribe_url=unsubscribe)

@@ -85,11 +85,13 @@ def message_attachment(request, thread_id, attachment_id):
 @require_http_methods(["GET", "POST"])
 @family_required
 def preferences(request):
-    kinds = notifications.all_kinds()
+    kinds = notifications.optional_kinds()
     form = PreferencesForm(bound_data(request)[0], kinds=kinds, current=notifications.preferences(request.user))
     if request.method == "POST" and form.is_valid():
         for kind in kinds:
             notifications.set_preference(request.user, kind.key, form.cleaned_data[kind.key])
         messages.success(request, _("Vos préférences sont enregistrées."))
         return redirect("portal:preferences")
-    return render(request, "portal/preferences.html", {"form": form, "section": "preferences"})
+    return render(request, "portal/preferences.html", {
+        "form": form, "section": "preferences",
+        "always": [kind for kind in notifications.all_kinds() if kind.always]})

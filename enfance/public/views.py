@@ -108,6 +108,8 @@ def notification_optout(request, token):
     if user is None:
         return render(request, "public/optout.html", {"invalid": True}, status=404)
     kind = notifications.KINDS[found[1]]
+    if kind.always:  # a link of an older e-mail, from before this kind was always sent
+        return render(request, "public/optout.html", {"kind": kind, "always": True})
     done = request.method == "POST"
     if done:
         notifications.set_preference(user, kind.key, False)

@@ -141,11 +141,27 @@ def test_another_households_invoice_is_refused(world, staff, bob):
     assert not Reminder.objects.exists() and not emails()
 
 
-def test_a_login_that_turned_reminders_off_gets_no_e_mail_the_reminder_is_kept(world, staff):
+def test_a_reminder_is_always_e_mailed_and_offers_no_unsubscribing(world, staff, client):
+    # A household that had turned reminders off heard of its unpaid invoice from the treasury's recovery first.
+    from django.urls import reverse
+
+    from enfance.messaging.models import NotificationPreference
+
     regie, family, login, old, _recent = world
-    notifications.set_preference(login, "reminder", False)
+    with pytest.raises(KeyError):
+        notifications.set_preference(login, "reminder", False)
+    NotificationPreference.objects.create(user=login, kind="reminder", email=False)  # chosen before
     reminder = reminders.send(regie, family, [old], staff)
-    assert reminder.emails == 0 and Reminder.objects.count() == 1 and not emails()
+    (email,) = emails()
+    assert reminder.emails == 1 and not email.unsubscribe_url and "desabonnement" not in email.text_body
+    client.force_login(login)
+    page = client.get(reverse("portal:preferences")).content.decode()
+    assert 'name="reminder"' not in page and "Toujours envoyés par courriel" in page
+    old_link = reverse("public:optout", args=[notifications.optout_token(login, "reminder")])
+    client.logout()
+    assert "toujours envoyés" in client.get(old_link).content.decode()
+    client.post(old_link)
+    assert notifications.preferences(login)["reminder"] is True
 
 
 def test_the_e_mail_leaves_the_desk_out_when_the_regie_has_no_address(world, staff):

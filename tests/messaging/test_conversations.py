@@ -198,7 +198,7 @@ def test_a_login_that_turned_decisions_off_gets_no_e_mail_but_still_the_message(
     assert "La décision sur l'une de mes demandes" in page and "toujours envoyés" in page
     client.post(reverse("portal:preferences"), {"message": "on"})  # decision unticked
     assert notifications.preferences(alice) == {"message": True, "decision": False, "place_offered": False,
-                                                "invoice_issued": False, "reminder": False, "card_payment": False}
+                                                "invoice_issued": False, "reminder": True, "card_payment": False}
     change = _tax_request(alice)
     with django_capture_on_commit_callbacks(execute=True):
         requests.approve(change.pk, staff=staff)
@@ -228,7 +228,7 @@ def test_the_one_click_link_turns_a_kind_off_without_logging_in(alice, staff, dj
 
 
 def test_account_e_mails_always_go_whatever_the_preferences(alice, django_capture_on_commit_callbacks):
-    for kind in notifications.all_kinds():
+    for kind in notifications.optional_kinds():
         notifications.set_preference(alice, kind.key, False)
     with django_capture_on_commit_callbacks(execute=True):
         Client().post(reverse("accounts:password_reset"), {"email": alice.email})
