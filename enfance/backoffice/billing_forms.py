@@ -111,11 +111,10 @@ class RegieForm(forms.ModelForm):
         from django.conf import settings
 
         from enfance.payments import config
+        from enfance.payments.providers.signed import BACKENDS
 
         current = instance.payment_settings or {}
         choices = [("", _("Pas de paiement en ligne")), (config.PAYFIP, _("PayFiP (DGFiP)"))]
-        from enfance.payments.providers.signed import BACKENDS, parameters
-
         choices += [(f"{config.EOPAYMENT}:{kind}", backend.label) for kind, backend in BACKENDS.items()]
         if settings.PAYMENT_SANDBOX:
             choices.append((config.SANDBOX, _("Banque de démonstration (jamais en production)")))
@@ -123,29 +122,41 @@ class RegieForm(forms.ModelForm):
         if provider == config.EOPAYMENT:
             provider = f"{config.EOPAYMENT}:{current.get('backend', '')}"
         self.fields["pay_provider"] = forms.ChoiceField(
-            label=_("Paiement en ligne"), choices=choices, required=False,
+            label=_("Banque du paiement en ligne"), choices=choices, required=False,
             initial=provider,
-            help_text=_("Sans prestataire, le lien ci-dessous remplace le bouton de paiement sur le portail."))
+            help_text=_("Seuls les réglages de la banque choisie comptent. Sans banque, le lien vers la page de "
+                        "paiement de la commune remplace le bouton de paiement sur le portail."))
         self.fields["pay_numcli"] = forms.CharField(
             label=_("Numéro client PayFiP"), required=False, max_length=6, initial=current.get("numcli", ""),
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 8}),
             help_text=_("Les 6 chiffres donnés par la DGFiP à l'adhésion de la régie."))
         self.fields["pay_saisie"] = forms.ChoiceField(
             label=_("Mode PayFiP"), required=False, initial=current.get("saisie", "T"),
             choices=[("T", _("Test")), ("X", _("Activation")), ("W", _("Production"))])
-        expected = "; ".join(f"{backend.label} : " + ", ".join(p["name"] for p in parameters(kind))
-                             for kind, backend in BACKENDS.items())
         self.fields["pay_options"] = forms.CharField(
             label=_("Paramètres de la banque"), required=False, max_length=4000,
-            widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+            widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off",
+                                         "autocapitalize": "off", "class": "bank-options"}),
             initial=config.options_text(current) if current.get("provider") == config.EOPAYMENT else "",
-            help_text=_("Pour SystemPay, PayZen ou Sips seulement : une ligne « nom = valeur » par "
-                        "paramètre donné par la banque. Les secrets déjà enregistrés s'affichent %(mask)s : "
-                        "laissez-les ainsi pour les garder. Paramètres : %(expected)s.")
-            % {"mask": config.MASK, "expected": expected})
+            help_text=_("Une ligne par paramètre donné par la banque : « nom = valeur » ou « nom : valeur » "
+                        "(par exemple « vads_site_id = 12345678 »). Les secrets déjà enregistrés s'affichent "
+                        "%(mask)s : laissez-les ainsi pour les garder. Les paramètres de chaque banque sont "
+                        "décrits sous ce champ.") % {"mask": config.MASK})
         self.fields["pay_link"] = forms.URLField(
             label=_("Page de paiement de la commune"), required=False, max_length=500,
             initial=current.get("link", ""), assume_scheme="https",
-            help_text=_("Tant que la régie n'a pas PayFiP : l'adresse de la page où les familles paient."))
+            widget=forms.URLInput(attrs={"autocomplete": "url"}),
+            error_messages={"invalid": _("Saisissez une adresse web complète, par exemple "
+                                         "https://www.ville.fr/payer.")},
+            help_text=_("Tant que la régie n'a pas de paiement en ligne : l'adresse de la page où les familles "
+                        "paient."))
+        self.banks = [{"kind": kind, "value": f"{config.EOPAYMENT}:{kind}", "label": backend.short_label,
+                       "rows": config.parameter_table(kind)} for kind, backend in BACKENDS.items()]
+        self.signed_values = " ".join(bank["value"] for bank in self.banks)
+
+    def general_fields(self):
+        """The régie's own fields (the payment settings are shown apart, bank by bank)."""
+        return [field for field in self.visible_fields() if not field.name.startswith("pay_")]
 
     def clean(self):
         from enfance.payments import config
@@ -195,6 +206,35 @@ class RegieForm(forms.ModelForm):
 
     def validate_unique(self):
         pass  # clean_name and clean_code say it in French; the database constraint stays the last word
+
+
+# --- online payments -------------------------------------------------------------------------------------
+
+class ReconcileForm(forms.Form):
+    """Staff's decision about an online payment attempt (enfance.payments.attempts.reconcile), with its reason.
+    Only the decisions offered now (attempts.decisions) are shown; another one posted is the service's to refuse
+    with its own words (asking a bank that cannot be asked, a payment that is no longer open)."""
+
+    DECISIONS = ("check", "record", "close", "dismiss")
+
+    decision = forms.ChoiceField(
+        label=_("Décision"), widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez une décision."),
+                        "invalid_choice": _("Cette décision n'existe pas : choisissez-en une de la liste.")})
+    note = forms.CharField(
+        label=_("Motif"), max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        help_text=_("Par exemple : « vu sur le relevé de la banque », « la famille a payé par chèque »."),
+        error_messages={"required": _("Indiquez le motif de votre décision : il est noté dans l'historique."),
+                        "max_length": _("Le motif tient en 300 caractères au plus.")})
+
+    def __init__(self, data=None, *, offered):
+        super().__init__(data)
+        field = self.fields["decision"]
+        field.choices = [(name, name) for name in self.DECISIONS]
+        field.widget.choices = list(offered)  # the radios shown; validation knows every decision
+        if offered and offered[0][0] == "check":
+            self.initial["decision"] = "check"  # asking again is harmless; closing is never chosen for staff
 
 
 # --- tariffs ---------------------------------------------------------------------------------------------

@@ -8,7 +8,11 @@
   apply() moves the attempt under a lock on its row. receive() is the notification's and the return's way in:
   a bank that cannot be asked (providers/signed.py) has its notice read once its signature checks. A card Payment is recorded once per attempt (the row lock
   and `payment` being set are what make twice, late, out of order and concurrent notices record one).
-- A bank's "paid" for another amount than the attempt's is kept for staff (needs_review), not recorded.
+- A bank's "paid" for another amount than the attempt's, and a signed notice in another currency than the euro,
+  are kept for staff (needs_review), not recorded.
+- An attempt keeps the régie's settings it started with (config.options_of) and is checked with them. When staff
+  change the régie's bank settings, the attempts still open on the former ones are never reused and are flagged
+  for staff (save_regie, flag_outdated).
 """
 
 import datetime
@@ -18,10 +22,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from enfance.billing import ledger
 from enfance.billing import payments as billing_payments
-from enfance.billing.models import Invoice
+from enfance.billing.models import Invoice, Regie
 from enfance.billing.money import ZERO, euros, money
 from enfance.core import audit
 from enfance.families.models import Family
@@ -42,6 +47,27 @@ RECHECK = datetime.timedelta(hours=3)  # an attempt closed on our side is asked 
 
 _OUTCOME_STATES = {base.PAID: State.PAID, base.REFUSED: State.REFUSED, base.CANCELLED: State.CANCELLED,
                    base.EXPIRED: State.EXPIRED}
+
+# An event's note is stored as one of these codes (in English, as the raw data beside it, and never rewritten)
+# and shown to staff in French (templatetags.payments.event_note); a note staff typed is shown as typed.
+NOTE_OTHER_OPERATION = "the provider answered about another operation"
+NOTE_ALREADY_PAID = "already paid"
+NOTE_ABANDONED = "abandoned by the family"
+NOTE_SUPERSEDED = "superseded: the amount due changed"
+NOTE_NO_OUTCOME = "no outcome from the bank in time"
+NOTE_REFUSED = "notice refused"
+NOTE_SETTINGS_CHANGED = "the régie's payment settings changed while it was open"
+NOTE_CURRENCY = "a currency other than the euro"
+NOTES = {
+    NOTE_OTHER_OPERATION: gettext_lazy("réponse sur une autre opération : ignorée"),
+    NOTE_ALREADY_PAID: gettext_lazy("déjà payé : rien de plus n'est enregistré"),
+    NOTE_ABANDONED: gettext_lazy("abandonné par la famille"),
+    NOTE_SUPERSEDED: gettext_lazy("remplacé : le montant dû a changé"),
+    NOTE_NO_OUTCOME: gettext_lazy("aucune réponse de la banque à temps"),
+    NOTE_REFUSED: gettext_lazy("notification refusée (signature ou contenu invalide)"),
+    NOTE_SETTINGS_CHANGED: gettext_lazy("la banque de la régie a changé pendant ce paiement : à contrôler"),
+    NOTE_CURRENCY: gettext_lazy("notification dans une autre monnaie que l'euro : rien n'est enregistré"),
+}
 
 
 class PaymentRefused(Exception):
@@ -99,14 +125,75 @@ def _event(attempt, source, *, state="", changed=False, raw=None, note="", actor
                                        actor=actor if actor is not None and actor.is_authenticated else None)
 
 
-def in_progress(regie, family, invoice_ids=()):
-    """The household's attempt still open on these invoices and recent enough to be reused, or None."""
+def in_progress(regie, family, invoice_ids=(), *, outdated=None):
+    """The household's attempt still open on these invoices and recent enough to be reused, or None. An attempt
+    kept for staff (needs_review) is never reused, nor one that started with other settings than the régie's
+    now (another bank, shop or client number): those are added to `outdated` (a list), for flag_outdated."""
     for attempt in (PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
                                                   created_at__gte=timezone.now() - REUSE)
                     .order_by("-created_at")):
+        if attempt.needs_review:
+            continue
+        if config.settings_changed(attempt, regie):
+            if outdated is not None:
+                outdated.append(attempt.pk)
+            continue
         if _overlaps(attempt, invoice_ids):
             return attempt
     return None
+
+
+def flag_outdated(regie, *, actor=None, ids=None, skip_locked=False):
+    """Flag for staff (needs_review, with a French note) the régie's attempts still open that started with other
+    payment settings than the régie's now: they keep theirs (their notices are checked, the bank asked, with
+    them), but are never reused (in_progress). Their rows are locked, one by one in the order of their ids, as
+    apply() locks them: a notice arriving meanwhile is applied before or after, never lost. Called inside the
+    régie's save (save_regie), and by start() for the attempts of a household it skipped. `skip_locked`: leave
+    an attempt whose row another transaction holds (a notice being applied; start() flags it later, and it is
+    never reused meanwhile). The attempts flagged."""
+    flagged = []
+    with transaction.atomic():
+        candidates = (PaymentAttempt.objects.filter(regie=regie, state__in=PaymentAttempt.OPEN_STATES,
+                                                    needs_review=False)
+                      .select_for_update(no_key=True, of=("self",), skip_locked=skip_locked).order_by("pk"))
+        if ids is not None:
+            candidates = candidates.filter(pk__in=ids)
+        for attempt in candidates:
+            if not config.settings_changed(attempt, regie):
+                continue
+            attempt.needs_review = True
+            attempt.review_note = _("La banque de la régie (ou son numéro de boutique, de client ou son mode) a "
+                                    "changé pendant ce paiement : il garde ses anciens réglages et n'est plus proposé "
+                                    "à la famille. Vérifiez auprès de l'ancienne banque s'il a été payé.")[:300]
+            attempt.save(update_fields=["needs_review", "review_note"])
+            _event(attempt, Source.STAFF if actor is not None else Source.PAGE, note=NOTE_SETTINGS_CHANGED,
+                   actor=actor)
+            flagged.append(attempt)
+    return flagged
+
+
+def save_regie(regie, values, activities, *, actor):
+    """The régie form's save: billing's save_regie (AdminError as it says) and, in the same transaction, the
+    attempts in flight on settings that are no longer the régie's flagged (flag_outdated).
+
+    Lock order: the attempts first, then the régie (billing's save_regie locks it), as a notice does (apply():
+    the attempt, then record_online's household and the régie its payment names); the régie first would
+    deadlock against a notice paying meanwhile. The régie saved, with `outdated_attempts`: those flagged."""
+    from enfance.billing import admin_services
+
+    before = (Regie.objects.filter(pk=regie.pk).values_list("payment_settings", flat=True).first()
+              if regie.pk is not None else None)
+    changing = regie.pk is not None and "payment_settings" in values and values["payment_settings"] != before
+    with transaction.atomic():
+        if changing:
+            # Who is flagged is known once the new settings are the régie's; their rows are taken now, first.
+            list(PaymentAttempt.objects.filter(regie=regie, state__in=PaymentAttempt.OPEN_STATES)
+                 .select_for_update(no_key=True, of=("self",)).order_by("pk").values_list("pk", flat=True))
+        saved = admin_services.save_regie(regie, values, activities, actor=actor)
+        # The rows taken above are this transaction's; one started since and held by a notice is skipped rather
+        # than waited for under the régie's lock (that notice's payment waits for the régie's row).
+        saved.outdated_attempts = flag_outdated(saved, actor=actor, skip_locked=True) if changing else []
+    return saved
 
 
 def start(*, regie, family, user, invoice_ids=(), url_for):
@@ -123,14 +210,16 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
                                                created_at__lt=timezone.now() - REUSE).exclude(reference=""):
         check(stale, source=Source.PAGE)
-    superseded = None
+    superseded, outdated = None, []
     try:
         with transaction.atomic():
             Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
             amount, invoices = due(regie, family, invoice_ids)
-            current = in_progress(regie, family, invoice_ids)
+            current = in_progress(regie, family, invoice_ids, outdated=outdated)
             if current is not None and current.amount == amount:
                 current.reused = True
+                if outdated:  # flagged once the household's lock is released (apply()'s order: attempt first)
+                    transaction.on_commit(lambda: flag_outdated(regie, ids=outdated))
                 return current
             # What is due changed since an attempt in progress started (a cheque at the desk, a credit note): never
             # sent to pay the old amount. It is closed once this lock is released (an attempt's lock is never taken
@@ -154,10 +243,14 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
             attempt.invoices.set(invoices)
     except PaymentRefused:
         if superseded is not None:  # nothing (or too little) is due now: the old amount is not either
-            _close(superseded, Source.PAGE, note="superseded: the amount due changed")
+            _close(superseded, Source.PAGE, note=NOTE_SUPERSEDED)
+        if outdated:
+            flag_outdated(regie, ids=outdated)
         raise
     if superseded is not None:
-        _close(superseded, Source.PAGE, note="superseded: the amount due changed")
+        _close(superseded, Source.PAGE, note=NOTE_SUPERSEDED)
+    if outdated:  # the régie's settings changed under them and nobody flagged them (saved some other way)
+        flag_outdated(regie, ids=outdated)
     # The bank is called once the attempt is committed: if we die meanwhile, the sweep finds it (no reference,
     # so never paid) and closes it.
     try:
@@ -241,31 +334,34 @@ REFUSED_KEPT = 10  # refused notices kept as events per attempt: anyone holding 
 
 def _refused(attempt, source, error):
     logger.warning("A notice for payment attempt %s was refused: %s", attempt.pk, error)
-    if PaymentEvent.objects.filter(attempt=attempt, note="notice refused").count() < REFUSED_KEPT:
-        _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note="notice refused")
+    if PaymentEvent.objects.filter(attempt=attempt, note=NOTE_REFUSED).count() < REFUSED_KEPT:
+        _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note=NOTE_REFUSED)
 
 
 def receive_for_regie(regie, notice):
     """A signed notice posted to the régie's own notification URL (banks whose back office holds one URL for
-    every payment, as SystemPay's may): the attempt is the one of this régie the signed reference names.
-    The attempt, or None when the notice does not check or names none of ours."""
-    if config.provider_name(regie) != config.EOPAYMENT:
+    every payment, as SystemPay's may): the attempt is the one of this régie the notice names, and the notice is
+    read with that attempt's own settings (those it started with, even if the régie has moved to another bank
+    or shop since), then applied only if its signed reference is the attempt's. The attempt, or None when the
+    notice names none of ours or does not check."""
+    from .providers.signed import claimed_references
+
+    claimed = claimed_references(notice)  # unchecked: only which attempt's settings will check it
+    attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference__in=claimed)
+               .exclude(reference="").select_related("regie").order_by("pk").first() if claimed else None)
+    if attempt is None:
         return None
     try:
-        provider = config.provider(config.EOPAYMENT, regie)
+        provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
         outcome = provider.read_notice(notice)
-    except (base.ProviderError, LookupError) as error:
-        logger.warning("A notice for régie %s was refused: %s", regie.pk, error)
-        # The reference it claims (unchecked) only says where staff will see the refusal.
-        claimed = provider.claimed_reference(notice) if isinstance(error, base.ProviderError) else ""
-        attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference=claimed).first()
-                   if claimed else None)
-        if attempt is not None:
-            _refused(attempt, Source.NOTIFICATION, error)
+    except base.ProviderError as error:
+        _refused(attempt, Source.NOTIFICATION, error)
         return None
-    attempt = (PaymentAttempt.objects.filter(regie=regie, provider=config.EOPAYMENT, reference=outcome.reference)
-               .first() if outcome is not None and outcome.reference else None)
-    if attempt is None:
+    except LookupError as error:
+        logger.warning("A notice for régie %s was refused: %s", regie.pk, error)
+        _event(attempt, Source.NOTIFICATION, state=base.ERROR, raw={"error": str(error)[:500]})
+        return None
+    if outcome is None:
         return None
     return apply(attempt.pk, outcome, source=Source.NOTIFICATION)
 
@@ -281,9 +377,17 @@ def apply(attempt_id, outcome, *, source, actor=None):
         fields = ["checked_at", "checks"]
         changed = False
         if outcome.reference != attempt.reference:
-            note = "the provider answered about another operation"  # never ours to apply
+            note = NOTE_OTHER_OPERATION  # never ours to apply
         elif attempt.state == State.PAID:
-            note = "already paid"
+            note = NOTE_ALREADY_PAID
+        elif not outcome.in_euros:
+            # Signed and about this operation, but not in euros: nothing moves, staff look at it with the bank.
+            note = NOTE_CURRENCY
+            attempt.needs_review = True
+            attempt.review_note = (_("La banque a envoyé une notification dans une autre monnaie que l'euro (code "
+                                     "%(code)s au lieu de 978) : rien n'est enregistré. Vérifiez ce paiement dans "
+                                     "l'espace de la banque.") % {"code": outcome.currency or "—"})[:300]
+            fields += ["needs_review", "review_note"]
         elif outcome.state == base.PAID:
             changed, note = True, ""
             attempt.state, attempt.finished_at, attempt.paid_amount = State.PAID, now, outcome.amount
@@ -326,7 +430,7 @@ def _record(attempt):
 def abandon(attempt, *, actor):
     """The family gives up an attempt still open (another tab, a mistake): it is closed on our side. Should the
     bank confirm a payment afterwards, check() still records it: the money was taken."""
-    return _close(attempt, Source.FAMILY, note="abandoned by the family", actor=actor)
+    return _close(attempt, Source.FAMILY, note=NOTE_ABANDONED, actor=actor)
 
 
 def _close(attempt, source, *, note, actor=None):
@@ -342,40 +446,90 @@ def _close(attempt, source, *, note, actor=None):
     return attempt
 
 
+ANSWERS = {base.PENDING: gettext_lazy("pas encore de résultat"), base.PAID: gettext_lazy("payé"),
+           base.REFUSED: gettext_lazy("refusé"), base.CANCELLED: gettext_lazy("annulé"),
+           base.EXPIRED: gettext_lazy("expiré"), base.ERROR: gettext_lazy("erreur")}
+
+
+def decisions(attempt):
+    """What staff may decide about the attempt now, [(decision, label)]: asking the bank again only of a bank
+    that can be asked (config.can_ask; the others only send their signed notice), recording a payment the bank
+    confirmed for another amount, closing an open attempt, or marking one kept for review as checked."""
+    offered = []
+    if attempt.state != State.PAID and config.can_ask(attempt.provider):
+        offered.append(("check", _("Interroger la banque de nouveau")))
+    if (attempt.state == State.PAID and attempt.needs_review and not attempt.payment_id
+            and attempt.paid_amount is not None):
+        offered.append(("record", _("Enregistrer le règlement de %(amount)s confirmé par la banque")
+                        % {"amount": euros(attempt.paid_amount)}))
+    if attempt.is_open:
+        offered.append(("close", _("Clore ce paiement : la banque ne le confirmera pas")))
+    if attempt.needs_review and not attempt.payment_id and not attempt.is_open:
+        offered.append(("dismiss", _("Marquer comme vérifié, sans rien enregistrer")))
+    return offered
+
+
 def reconcile(attempt, *, actor, decision, note):
-    """Staff settle an attempt by hand, audited: "check" asks the bank again; "record" records the payment of
-    an attempt the bank confirmed for another amount, for the amount the bank confirmed; "close" closes an open
-    attempt the bank will never confirm."""
+    """Staff settle an attempt by hand, audited: "check" asks the bank again (a bank that can be asked only);
+    "record" records the payment of an attempt the bank confirmed for another amount, for the amount the bank
+    confirmed; "close" closes an open attempt the bank will never confirm; "dismiss" takes an attempt kept for
+    review off the list with nothing recorded. The attempt, with `said`: what happened, in French."""
     note = (note or "").strip()
     if not note:
         raise PaymentRefused(_("Indiquez le motif."))
     from . import notices
 
     if decision == "check":
+        if not config.can_ask(attempt.provider):
+            raise PaymentRefused(_("Cette banque ne peut pas être interrogée : elle envoie seulement sa "
+                                   "notification. Rien n'a été fait. Si la notification n'est pas venue, vérifiez "
+                                   "le paiement dans l'espace de la banque, puis clôturez-le ou enregistrez-le ici."))
+        if attempt.state == State.PAID:
+            raise PaymentRefused(_("Ce paiement est déjà payé : la banque n'a plus rien à dire."))
+        last = attempt.events.order_by("-pk").values_list("pk", flat=True).first() or 0
         attempt = check(attempt, source=Source.STAFF, actor=actor)
-    else:
-        with transaction.atomic():
-            attempt = _locked(attempt.pk)
-            if decision == "record":
-                if attempt.state != State.PAID or attempt.payment_id or not attempt.needs_review:
-                    raise PaymentRefused(_("Seul un paiement confirmé par la banque et mis en attente se régularise."))
-                attempt.amount = money(attempt.paid_amount)
-                attempt.payment = _record(attempt)
-                attempt.needs_review = False
-                attempt.save(update_fields=["amount", "payment", "needs_review"])
-                transaction.on_commit(lambda pk=attempt.pk: notices.tell_paid(pk))
-            elif decision == "close":
-                if not attempt.is_open:
-                    raise PaymentRefused(_("Ce paiement n'est plus en cours."))
-                attempt.state, attempt.finished_at = State.EXPIRED, timezone.now()
-                attempt.save(update_fields=["state", "finished_at"])
-            else:
-                raise PaymentRefused(_("Décision inconnue."))
-            _event(attempt, Source.STAFF, state=attempt.state, changed=True, note=note, actor=actor)
-            audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family,
-                         note=note)
+        answer = attempt.events.filter(pk__gt=last).order_by("-pk").first()
+        audit.record(actor=actor, action="payment_attempt_check", obj=attempt, family=attempt.family, note=note)
+        if answer is None:
+            attempt.said = _("Ce paiement n'a jamais été ouvert à la banque : elle n'a rien à en dire.")
+        elif answer.state == base.ERROR:
+            attempt.said = _("La banque n'a pas pu répondre : rien n'a changé. Réessayez dans quelques minutes.")
+        else:
+            attempt.said = (_("La banque a répondu : %(answer)s. Le paiement est maintenant « %(state)s ».")
+                            % {"answer": ANSWERS.get(answer.state, answer.state),
+                               "state": attempt.get_state_display().lower()})
         return attempt
-    audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family, note=note)
+    with transaction.atomic():
+        attempt = _locked(attempt.pk)
+        if decision == "record":
+            if (attempt.state != State.PAID or attempt.payment_id or not attempt.needs_review
+                    or attempt.paid_amount is None):
+                raise PaymentRefused(_("Seul un paiement confirmé par la banque et mis en attente se régularise."))
+            attempt.amount = money(attempt.paid_amount)
+            attempt.payment = _record(attempt)
+            attempt.needs_review = False
+            attempt.save(update_fields=["amount", "payment", "needs_review"])
+            transaction.on_commit(lambda pk=attempt.pk: notices.tell_paid(pk))
+            attempt.said = _("Le règlement de %(amount)s est enregistré, et noté dans l'historique.") % {
+                "amount": euros(attempt.amount)}
+        elif decision == "close":
+            if not attempt.is_open:
+                raise PaymentRefused(_("Ce paiement n'est plus en cours."))
+            attempt.state, attempt.finished_at = State.EXPIRED, timezone.now()
+            attempt.needs_review = False  # staff decided; a "paid" the bank sends later is still recorded
+            attempt.save(update_fields=["state", "finished_at", "needs_review"])
+            attempt.said = _("Le paiement est clos, et noté dans l'historique.")
+        elif decision == "dismiss":
+            if not attempt.needs_review or attempt.payment_id or attempt.is_open:
+                raise PaymentRefused(_("Ce paiement n'attend pas de vérification."))
+            attempt.needs_review = False
+            attempt.save(update_fields=["needs_review"])
+            attempt.said = _("Le paiement est marqué comme vérifié, et noté dans l'historique.")
+        else:
+            raise PaymentRefused(_("Choisissez une décision."))
+        _event(attempt, Source.STAFF, state=attempt.state, changed=True, note=note, actor=actor)
+        audit.record(actor=actor, action=f"payment_attempt_{decision}", obj=attempt, family=attempt.family,
+                     note=note)
     return attempt
 
 
@@ -412,7 +566,7 @@ def _sweep_one(attempt, now):
                 locked.state, locked.finished_at = State.EXPIRED, now
                 locked.save(update_fields=["state", "finished_at"])
                 _event(locked, Source.SWEEP, state=base.EXPIRED, changed=True,
-                       note="no outcome from the bank in time")
+                       note=NOTE_NO_OUTCOME)
 
 
 def family_attempts(family):

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 PAYFIP, SANDBOX, EOPAYMENT = "payfip", "sandbox", "eopayment"
 MASK = "********"  # a secret shown back to staff; typed back unchanged, the stored one is kept
@@ -43,15 +44,33 @@ def fallback_url(regie):
 
 
 def options_of(name, regie):
-    """What an attempt keeps of its régie's settings when it starts: the bank is asked about it with these,
-    even after staff change the régie's (a new client number, the commune's link instead)."""
+    """What an attempt keeps of its régie's settings when it starts: its notices are checked, and the bank asked
+    about it, with these, even after staff change the régie's (another bank, another shop or client number).
+    A signed-notice bank's options hold its secrets: they are kept in the attempt as they are in the régie."""
     if name == PAYFIP:
         options = regie.payment_settings or {}
         return {"numcli": options.get("numcli", ""), "saisie": options.get("saisie", "T")}
     if name == EOPAYMENT:
-        # The backend only: its options hold secrets, read from the régie when the bank's notice comes.
-        return {"backend": (regie.payment_settings or {}).get("backend", "")}
+        current = regie.payment_settings or {}
+        return {"backend": current.get("backend", ""), "options": dict(current.get("options") or {})}
     return {}
+
+
+def can_ask(name):
+    """Whether the bank `name` can be asked about an operation (the others only send their signed notices)."""
+    return name in (PAYFIP, SANDBOX)
+
+
+def settings_changed(attempt, regie):
+    """Whether the régie's payment settings are no longer those the attempt started with (another bank, another
+    shop or client number, another mode): such an attempt is never reused for a new payment."""
+    name = provider_name(regie)
+    if attempt.provider != name:
+        return True
+    stored, now = attempt.provider_options or {}, options_of(name, regie)
+    if name == EOPAYMENT and "options" not in stored:  # an attempt of before options were kept: its backend only
+        return stored.get("backend") != now.get("backend")
+    return stored != now
 
 
 def provider(name, regie, options=None):
@@ -72,13 +91,42 @@ def provider(name, regie, options=None):
     if name == EOPAYMENT:
         from .providers.signed import SignedNoticeProvider
 
+        if options and "options" in options:  # the attempt's own settings, secrets included
+            return SignedNoticeProvider(options.get("backend", ""), options["options"])
         current = regie.payment_settings or {}
         kind = (options or {}).get("backend") or current.get("backend", "")
         if current.get("provider") != EOPAYMENT or current.get("backend") != kind:
-            # Staff moved the régie to another bank since: this one's secrets are gone, nothing can be checked.
+            # An attempt that kept its backend's name only (before options were kept), and staff moved the régie
+            # to another bank since: that bank's secrets are gone, nothing can be checked.
             raise LookupError(f"the régie no longer pays through {kind!r}")
         return SignedNoticeProvider(kind, current.get("options") or {})
     raise LookupError(f"no payment provider {name!r}")
+
+
+def provider_label(name, options, test=None, *, mode=True):
+    """The bank in words for staff's lists and pages: PayFiP, SystemPay, PayZen, Sips 2.0 or Banque de test,
+    with "(test)" or "(production)" from the settings `options` the attempt started with (options_of). `test`:
+    what the bank said of a payment, for an attempt whose settings do not say. `mode` False: the name alone."""
+    options = options or {}
+    shown_mode = mode
+    mode = None
+    if name == SANDBOX:
+        return _("Banque de test")
+    if name == PAYFIP:
+        label = "PayFiP"
+        mode = {"T": _("test"), "X": _("activation"), "W": _("production")}.get(options.get("saisie"))
+    elif name == EOPAYMENT:
+        from .providers.signed import BACKENDS
+
+        backend = BACKENDS.get(options.get("backend"))
+        label = backend.short_label if backend else (options.get("backend") or _("Banque"))
+        if backend is not None and "options" in options:
+            mode = _("test") if backend.is_test(options["options"]) else _("production")
+    else:
+        label = name or "—"
+    if mode is None and test is not None:
+        mode = _("test") if test else _("production")
+    return f"{label} ({mode})" if mode and shown_mode else label
 
 
 def for_regie(regie):
@@ -112,57 +160,126 @@ def clean(options):
 
 def clean_backend_options(kind, typed, stored):
     """A signed-notice bank's options as staff typed them ({name: text}), checked against eopayment's own
-    description of the backend (required, choices, its validation): the dict to store. A secret typed back as
-    MASK keeps the stored one (`stored`: the régie's options before the change)."""
-    from .providers.signed import BACKENDS, parameters
+    description of the backend (providers.signed.rules: required, choices, form): the dict to store. A secret
+    typed back as MASK keeps the stored one (`stored`: the régie's options before the change). Each message
+    names the option and what it accepts."""
+    from .providers.signed import BACKENDS, rules
 
     if kind not in BACKENDS:
         raise ValidationError({"backend": _("Choisissez la banque.")})
     backend = BACKENDS[kind]
-    known = {p["name"]: p for p in parameters(kind)}
+    known = {rule.name: rule for rule in rules(kind)}
     unknown = sorted(set(typed) - set(known))
     if unknown:
-        raise ValidationError({"options": _("Paramètre inconnu de cette banque : %(names)s.")
-                               % {"names": ", ".join(unknown)}})
+        raise ValidationError({"options": [
+            _("Paramètre inconnu de cette banque : %(names)s.") % {"names": ", ".join(unknown)},
+            _("Ceux de %(bank)s : %(known)s.") % {"bank": backend.short_label, "known": ", ".join(known)},
+            kept_message()]})
     cleaned, errors = {}, []
-    for name, parameter in known.items():
+    for name, rule in known.items():
         value = str(typed.get(name, "") or "").strip()
-        if value == MASK and name in backend.secrets:
+        if value == MASK and rule.secret:
             value = str(stored.get(name, "") or "")
             if not value:
                 errors.append(_("« %(name)s » : ressaisissez ce secret (il n'est pas enregistré pour cette "
                                 "banque).") % {"name": name})
                 continue
         if not value:
-            if name in backend.must_type or (parameter.get("required") and parameter.get("default") in (None, "")):
-                errors.append(_("« %(name)s » est obligatoire.") % {"name": name})
+            if rule.required:
+                errors.append(_("« %(name)s » est obligatoire (%(accepted)s).")
+                              % {"name": name, "accepted": accepted(rule)})
             continue
-        allowed = dict(backend.allowed).get(name)
-        if allowed and value not in allowed:
-            errors.append(_("« %(name)s » : seule la valeur %(values)s est acceptée (paiement débité aussitôt, "
-                            "en une fois).") % {"name": name, "values": " ou ".join(allowed)})
+        if rule.choices and value not in rule.choices:
+            if value in rule.refused:
+                errors.append(_("« %(name)s » : %(values)s seulement (paiement débité aussitôt, en une fois).")
+                              % {"name": name, "values": _either(rule.choices)})
+            else:
+                errors.append(_("« %(name)s » : %(values)s, pas « %(typed)s ».")
+                              % {"name": name, "values": _either(rule.choices), "typed": value[:40]})
             continue
-        choices = [c[0] if isinstance(c, (list, tuple)) else c for c in parameter.get("choices") or ()]
-        if choices and value not in [str(c) for c in choices]:
-            errors.append(_("« %(name)s » : choisissez parmi %(choices)s.")
-                          % {"name": name, "choices": ", ".join(map(str, choices))})
-            continue
-        if parameter.get("type") is bool:
+        if rule.form == "bool":
             value = value.lower() in ("1", "true", "oui", "yes")
-        check = parameter.get("validation")
         try:
-            valid = check(value) if check and not isinstance(value, bool) else True
+            valid = rule.check(value) if rule.check and not isinstance(value, bool) else True
         except Exception:
             valid = False
         if not valid:
-            errors.append(_("« %(name)s » n'a pas la forme attendue par la banque.") % {"name": name})
+            errors.append(_("« %(name)s » n'a pas la forme attendue par la banque : %(accepted)s.")
+                          % {"name": name, "accepted": accepted(rule)})
             continue
         cleaned[name] = value
     if not errors:
         errors = _mode_errors(backend, cleaned)
     if errors:
-        raise ValidationError({"options": errors})
+        raise ValidationError({"options": errors + [kept_message()]})
     return cleaned
+
+
+def kept_message():
+    return _("Rien n'est enregistré tant que ce n'est pas corrigé ; votre saisie est conservée dans le champ "
+             "(les secrets déjà enregistrés restent masqués).")
+
+
+def _either(values):
+    quoted = [f"« {value} »" for value in values]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return _("%(first)s ou %(last)s") % {"first": ", ".join(quoted[:-1]), "last": quoted[-1]}
+
+
+def accepted(rule):
+    """What the option `rule` (providers.signed.Rule) accepts, in words."""
+    if rule.choices:
+        return _either(rule.choices)
+    if rule.form == "bool":
+        return _("oui ou non")
+    if rule.form == "digits":
+        if rule.length:
+            return _("%(n)d chiffres") % {"n": rule.length}
+        if rule.max_length:
+            return _("un nombre, %(n)d chiffres au plus") % {"n": rule.max_length}
+        return _("un nombre")
+    if rule.form == "alnum":
+        return _("lettres et chiffres, sans espace ni signe") if not rule.length else (
+            _("%(n)d lettres ou chiffres") % {"n": rule.length})
+    if rule.form == "url":
+        return _("une adresse web, https://…")
+    return _("un texte donné par la banque")
+
+
+CAPTIONS = {
+    "service_url": _lazy("Adresse du service de paiement (ne la changez que si la banque le demande)"),
+    "secret_test": _lazy("Clé de test (le « certificat » de test de l'espace de la banque)"),
+    "secret_production": _lazy("Clé de production (obligatoire en mode PRODUCTION)"),
+    "signature_algo": _lazy("Algorithme de signature, celui choisi dans l'espace de la banque"),
+    "vads_ctx_mode": _lazy("Mode : TEST pour les essais, PRODUCTION pour les vrais paiements"),
+    "vads_site_id": _lazy("Identifiant de la boutique"),
+    "vads_payment_config": _lazy("Paiement en une fois"),
+    "capture_day": _lazy("Délai avant la remise en banque, en jours (vide : aussitôt)"),
+    "platform": _lazy("Plateforme : test (simulation) ou prod (vrais paiements)"),
+    "merchant_id": _lazy("Identifiant du commerçant donné par la banque"),
+    "secret_key": _lazy("Clé secrète donnée par la banque"),
+    "key_version": _lazy("Version de la clé"),
+    "currency_code": _lazy("Monnaie : 978, l'euro"),
+    "capture_mode": _lazy("Mode de remise en banque"),
+    "payment_means": _lazy("Cartes acceptées (vide : toutes celles du contrat)"),
+    "timezone": _lazy("Fuseau horaire du serveur de la banque"),
+}
+
+
+def parameter_table(kind):
+    """The rows of the table staff read beside the options of the bank `kind`: name, what it is, whether it is
+    required, what it accepts and its default, from eopayment's own description (providers.signed.rules)."""
+    from .providers.signed import rules
+
+    rows = []
+    for rule in rules(kind):
+        required = _("oui") if rule.required else _("non")
+        if rule.name == "secret_production" and kind in ("systempayv2", "payzen"):
+            required = _("en mode PRODUCTION")  # _mode_errors
+        rows.append({"name": rule.name, "caption": CAPTIONS.get(rule.name, rule.caption), "required": required,
+                     "accepted": accepted(rule), "default": rule.default_shown(), "secret": rule.secret})
+    return rows
 
 
 def _mode_errors(backend, options):
@@ -181,17 +298,24 @@ def _mode_errors(backend, options):
     return []
 
 
+SEPARATOR = re.compile(r"\s*[=:]\s*")
+
+
 def parse_options_text(text):
-    """Staff's "name = value" lines as a dict (ValidationError for a line that is not one)."""
+    """Staff's "name = value" (or "name: value") lines as a dict (ValidationError for a line that is not one).
+    The name ends at the first "=" or ":", so a value may hold either (an address, a key ending in "=")."""
     options = {}
     for number, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        name, sep, value = line.partition("=")
-        if not sep or not name.strip():
-            raise ValidationError({"options": _("Ligne %(number)d : écrivez « nom = valeur ».") % {"number": number}})
-        options[name.strip()] = value.strip()
+        parts = SEPARATOR.split(line, maxsplit=1)
+        name = parts[0].strip()
+        if len(parts) < 2 or not name or " " in name:
+            raise ValidationError({"options": [
+                _("Ligne %(number)d : écrivez « nom = valeur » ou « nom : valeur ».") % {"number": number},
+                kept_message()]})
+        options[name] = parts[1].strip()
     return options
 
 

@@ -34,7 +34,8 @@ class PaymentAttempt(models.Model):
     family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="payment_attempts")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     provider = models.CharField(_("prestataire"), max_length=20)
-    # The régie's settings the attempt started with (config.options_of): the bank is asked about it with these.
+    # The régie's settings the attempt started with (config.options_of): its notices are checked, and the bank
+    # asked, with these, even once the régie has moved to another bank (a signed bank's secrets included).
     provider_options = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.CREATED)
     amount = models.DecimalField(_("montant (€)"), max_digits=10, decimal_places=2)

@@ -101,7 +101,8 @@ def test_staff_see_every_attempt_its_exchanges_and_reconcile_by_hand(alice, invo
     response = client.post(reverse("backoffice:online_payment_reconcile", args=[attempt.pk]),
                            {"decision": "close", "note": ""})
     attempt.refresh_from_db()
-    assert response.status_code == 302 and attempt.is_open  # a reason is required
+    assert response.status_code == 200 and attempt.is_open  # a reason is required, said next to its field
+    assert "Indiquez le motif de votre décision" in body(response)
     client.post(reverse("backoffice:online_payment_reconcile", args=[attempt.pk]),
                 {"decision": "close", "note": "La famille a payé par chèque"})
     attempt.refresh_from_db()

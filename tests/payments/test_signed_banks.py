@@ -83,7 +83,9 @@ def test_the_pay_button_sends_the_family_to_our_page_posting_the_banks_signed_fo
     response = client.post(reverse("payments:start"), {"regie": invoice.regie.pk})
     attempt = PaymentAttempt.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("payments:go", args=[attempt.token])
-    assert attempt.provider == "eopayment" and attempt.provider_options == {"backend": "systempayv2"}
+    # The attempt keeps the régie's settings it started with (its notices are checked with them).
+    assert attempt.provider == "eopayment" and attempt.provider_options == {"backend": "systempayv2",
+                                                                            "options": SYSTEMPAY}
     sent = form_of(attempt)
     assert attempt.bank_url == "https://paiement.systempay.fr/vads-payment/"
     assert sent["vads_amount"] == "1530" and sent["vads_site_id"] == "12345678"
@@ -201,8 +203,23 @@ def test_the_result_page_and_the_sweep_never_ask_a_bank_that_cannot_be_asked(ali
     assert attempt.state == State.PAID and Payment.objects.count() == 1
 
 
-def test_a_regie_moved_to_another_bank_checks_no_old_notice(alice, invoice):
+def test_a_regie_moved_to_another_bank_still_checks_its_old_attempts_notice_with_their_settings(alice, invoice):
     attempt = start(alice, invoice)
+    notice = systempay_notice(attempt)
+    invoice.regie.payment_settings = {"provider": "payfip", "numcli": "123456", "saisie": "W"}
+    invoice.regie.save(update_fields=["payment_settings"])
+    forged = systempay_notice(attempt, secret="NotTheShopsSecret")
+    post_notice(attempt, forged)
+    attempt.refresh_from_db()
+    assert attempt.state == State.PENDING and Payment.objects.count() == 0
+    post_notice(attempt, notice)  # signed with the secret the attempt started with: the family paid
+    attempt.refresh_from_db()
+    assert attempt.state == State.PAID and Payment.objects.count() == 1
+
+
+def test_an_attempt_that_kept_only_its_backend_is_refused_once_the_regie_moved(alice, invoice):
+    attempt = start(alice, invoice)  # as attempts were started before their settings were kept
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(provider_options={"backend": "systempayv2"})
     notice = systempay_notice(attempt)
     invoice.regie.payment_settings = {"provider": "payfip", "numcli": "123456", "saisie": "W"}
     invoice.regie.save(update_fields=["payment_settings"])
@@ -262,11 +279,14 @@ def test_staff_set_a_signed_bank_whose_secrets_are_never_shown_back(alice, invoi
 
 @pytest.mark.parametrize("options, message", [
     ("vads_site_id = 1\nsecret_test = abc\nnonsense = 1", "Paramètre inconnu de cette banque : nonsense."),
-    ("vads_site_id = 87654321", "« secret_test » est obligatoire."),
-    ("vads_site_id = 87654321\nsecret_test = abc\nvads_ctx_mode = LIVE", "« vads_ctx_mode » n'a pas la forme"),
-    ("vads_site_id = 87654321\nsecret_test = abc\nsignature_algo = md5", "« signature_algo » : choisissez parmi"),
-    ("vads_site_id = 87654321\nsecret_test = a b-c", "« secret_test » n'a pas la forme attendue par la banque."),
-    ("just a line", "Ligne 1 : écrivez « nom = valeur »."),
+    ("vads_site_id = 87654321", "« secret_test » est obligatoire (lettres et chiffres, sans espace ni signe)."),
+    ("vads_site_id = 87654321\nsecret_test = abc\nvads_ctx_mode = LIVE",
+     "« vads_ctx_mode » : « TEST » ou « PRODUCTION », pas « LIVE »."),
+    ("vads_site_id = 87654321\nsecret_test = abc\nsignature_algo = md5",
+     "« signature_algo » : « sha1 » ou « hmac_sha256 », pas « md5 »."),
+    ("vads_site_id = 87654321\nsecret_test = a b-c",
+     "« secret_test » n'a pas la forme attendue par la banque : lettres et chiffres, sans espace ni signe."),
+    ("just a line", "Ligne 1 : écrivez « nom = valeur » ou « nom : valeur »."),
 ])
 def test_a_signed_banks_settings_are_checked_with_a_message_next_to_the_field(invoice, options, message):
     regie = invoice.regie

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enfance.accounts.decorators import staff_required
@@ -14,6 +15,7 @@ from enfance.activities.models import Activity, Unit
 from enfance.billing import admin_services
 from enfance.billing.models import Regie, Tariff, TariffBracket
 from enfance.core.forms import bound_data
+from enfance.payments import attempts as payment_attempts
 
 from ..billing_forms import RegieForm, TariffForm, bracket_formset
 
@@ -37,12 +39,21 @@ def _regie_edit(request, regie):
     form = RegieForm(bound_data(request)[0], instance=regie)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = admin_services.save_regie(regie, form.values(), form.cleaned_data["activities"],
-                                              actor=request.user)
+            # billing's save_regie, and the card payments still open on the régie's former bank settings
+            # flagged for staff, in one transaction (enfance.payments.attempts.save_regie).
+            saved = payment_attempts.save_regie(regie, form.values(), form.cleaned_data["activities"],
+                                                actor=request.user)
         except admin_services.AdminError as refusal:
             form.add_error(refusal.field or None, refusal.message)
         else:
             messages.success(request, _("Régie « %(name)s » enregistrée.") % {"name": saved.name})
+            if saved.outdated_attempts:
+                count = len(saved.outdated_attempts)
+                messages.warning(request, ngettext(
+                    "%(count)d paiement en ligne commencé avec les anciens réglages de la banque garde ceux-ci : il "
+                    "est à contrôler dans les paiements en ligne.",
+                    "%(count)d paiements en ligne commencés avec les anciens réglages de la banque gardent ceux-ci : "
+                    "ils sont à contrôler dans les paiements en ligne.", count) % {"count": count})
             return redirect("backoffice:regies")
     return render(request, "backoffice/billing/regie_form.html", {
         "form": form, "regie": None if creating else regie, "section": SECTION,

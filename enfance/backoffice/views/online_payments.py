@@ -1,17 +1,20 @@
 """Online payments for staff (agents and administrators; leaders never see money): every attempt with its state,
-the bank's answers and what they moved, the ones to check (a confirmed amount that differs, an attempt still
-open), and the reconciliation by hand (enfance.payments.attempts.reconcile: audited, with a reason)."""
+the bank's answers and what they moved, the ones to check (a confirmed amount that differs, a notice in another
+currency, an attempt left open on the régie's former bank settings), and the reconciliation by hand
+(enfance.payments.attempts.reconcile: audited, with a reason; a bank that cannot be asked is never offered as
+asked)."""
 
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from enfance.accounts.decorators import staff_required
 from enfance.core.pagination import paginate
 from enfance.payments import attempts
 from enfance.payments.models import PaymentAttempt
+
+from ..billing_forms import ReconcileForm
 
 SECTION = "billing"
 FILTERS = {
@@ -37,25 +40,39 @@ def attempt_list(request):
         "page_key": "online", "to_review": PaymentAttempt.objects.filter(FILTERS["review"]).count()})
 
 
+def _detail(request, attempt, form):
+    return render(request, "backoffice/billing/online_payment.html", {
+        "attempt": attempt, "events": list(attempt.events.select_related("actor")),
+        "invoices": list(attempt.invoices.all()), "form": form,
+        "offered": bool(form.fields["decision"].widget.choices), "section": SECTION, "page_key": "online"})
+
+
+def _attempt(attempt_id):
+    return get_object_or_404(PaymentAttempt.objects.select_related("regie", "family", "payment", "started_by"),
+                             pk=attempt_id)
+
+
 @staff_required(edit=True)
 @require_GET
 def attempt_detail(request, attempt_id):
-    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family", "payment", "started_by"),
-                                pk=attempt_id)
-    return render(request, "backoffice/billing/online_payment.html", {
-        "attempt": attempt, "events": list(attempt.events.select_related("actor")),
-        "invoices": list(attempt.invoices.all()), "section": SECTION, "page_key": "online"})
+    attempt = _attempt(attempt_id)
+    return _detail(request, attempt, ReconcileForm(offered=attempts.decisions(attempt)))
 
 
 @staff_required(edit=True)
 @require_POST
 def attempt_reconcile(request, attempt_id):
-    attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family"), pk=attempt_id)
-    try:
-        attempts.reconcile(attempt, actor=request.user, decision=request.POST.get("decision", ""),
-                           note=request.POST.get("note", ""))
-    except attempts.PaymentRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, _("C'est fait, et noté dans l'historique."))
-    return redirect("backoffice:online_payment", attempt.pk)
+    """Staff's decision (attempts.reconcile); a refusal, or a missing reason, shown next to its field with what
+    was typed kept."""
+    attempt = _attempt(attempt_id)
+    form = ReconcileForm(request.POST, offered=attempts.decisions(attempt))
+    if form.is_valid():
+        try:
+            done = attempts.reconcile(attempt, actor=request.user, decision=form.cleaned_data["decision"],
+                                      note=form.cleaned_data["note"])
+        except attempts.PaymentRefused as refused:
+            form.add_error("decision", refused.message)
+        else:
+            messages.success(request, done.said)
+            return redirect("backoffice:online_payment", attempt.pk)
+    return _detail(request, attempt, form)

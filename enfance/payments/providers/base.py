@@ -27,6 +27,7 @@ EXPIRED = "expired"  # the operation is over without a payment (abandoned, forgo
 ERROR = "error"  # the bank answered something we cannot interpret
 
 STATES = (PENDING, PAID, REFUSED, CANCELLED, EXPIRED, ERROR)
+EURO = "978"  # ISO 4217's number of the euro, the only currency a régie is paid in
 FINAL_STATES = frozenset({PAID, REFUSED, CANCELLED, EXPIRED})
 
 
@@ -78,10 +79,17 @@ class Outcome:
     raw: dict
     test: bool  # a test transaction (PayFiP saisie "T"): never a real payment
     message: str = ""  # a short explanation, safe to log
+    # The currency the bank names (ISO 4217's number, "978" the euro; "" when a notice names none); None when the
+    # bank only ever works in euros and does not say (PayFiP, the sandbox). Anything but the euro is left to staff.
+    currency: str | None = None
 
     def __post_init__(self):
         if self.state not in STATES:
             raise ValueError(f"unknown payment state {self.state!r}")
+
+    @property
+    def in_euros(self) -> bool:
+        return self.currency is None or self.currency == EURO
 
     @property
     def is_final(self) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import eopayment
+from eopayment import systempayv2
 from eopayment.common import FORM, URL, ResponseError
 
 from .base import CANCELLED, ERROR, EXPIRED, PAID, PENDING, REFUSED, Notice, Outcome, Provider, ProviderError, Started
@@ -48,7 +49,9 @@ class Backend:
     must type themselves, and the rules a notice must meet against the régie's own settings."""
 
     label: str
+    short_label: str  # the bank's name alone, as staff's lists show it
     amount_field: str  # the signed field that says the amount, in cents
+    currency_field: str  # the signed field that says the currency (ISO 4217's number: 978 is the euro)
     by_order_id: bool  # the operation's reference comes back as the response's order_id (else transaction_id)
     secrets: tuple  # options never shown back to staff
     must_type: tuple = ()  # options staff must type even when eopayment has a default (a published test key)
@@ -94,13 +97,15 @@ class _Sips(Backend):
 
 
 BACKENDS = {
-    "systempayv2": _SystemPay("SystemPay (Banque Populaire, Caisse d'Épargne)", "vads_amount", False,
-                              ("secret_test", "secret_production"), must_type=("secret_test", "vads_site_id"),
+    "systempayv2": _SystemPay("SystemPay (Banque Populaire, Caisse d'Épargne)", "SystemPay", "vads_amount",
+                              "vads_currency", False, ("secret_test", "secret_production"),
+                              must_type=("secret_test", "vads_site_id"),
                               allowed=(("vads_payment_config", ("SINGLE",)),)),
-    "payzen": _SystemPay("PayZen (Lyra)", "vads_amount", False, ("secret_test", "secret_production"),
-                         must_type=("secret_test", "vads_site_id"), allowed=(("vads_payment_config", ("SINGLE",)),)),
-    "sips2": _Sips("Sips 2.0 (Mercanet, Sherlock's, Scellius…)", "amount", True, ("secret_key",),
-                   must_type=("merchant_id", "secret_key"),
+    "payzen": _SystemPay("PayZen (Lyra)", "PayZen", "vads_amount", "vads_currency", False,
+                         ("secret_test", "secret_production"), must_type=("secret_test", "vads_site_id"),
+                         allowed=(("vads_payment_config", ("SINGLE",)),)),
+    "sips2": _Sips("Sips 2.0 (Mercanet, Sherlock's, Scellius…)", "Sips 2.0", "amount", "currencyCode", True,
+                   ("secret_key",), must_type=("merchant_id", "secret_key"),
                    allowed=(("capture_mode", ("AUTHOR_CAPTURE", "IMMEDIATE")),)),
 }
 MAX_KEPT_FIELDS, MAX_KEPT_LENGTH = 60, 300
@@ -110,6 +115,68 @@ def parameters(kind):
     """eopayment's description of the backend's options, those staff set (not the per-attempt URLs)."""
     return [p for p in eopayment.get_backend(kind).description["parameters"]
             if p["name"] not in PER_ATTEMPT and p.get("scope", "global") == "global"]
+
+
+# The form of the options whose eopayment check is a function we cannot read (tests/payments/
+# test_staff_payment_ux.py probes eopayment's checks with them, so that a change of eopayment shows).
+FORMS = {"service_url": "url", "secret_test": "alnum", "secret_production": "alnum"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one option of a backend accepts, from eopayment's description (and SystemPay's own parameter table
+    for its vads_ fields), narrowed by what we allow (Backend.allowed). No words: config.py says them in French."""
+
+    name: str
+    caption: str  # eopayment's
+    required: bool  # staff must type it: no default, or a published test value that must never be used
+    default: object
+    choices: tuple  # the values accepted (empty: any of the right form)
+    refused: tuple  # values eopayment knows that we refuse (deferred or split capture)
+    form: str  # "digits", "alnum", "url", "bool" or "" (any text)
+    length: int | None  # exactly this many characters
+    max_length: int | None
+    secret: bool
+    check: object  # eopayment's validation function, or None
+
+    def default_shown(self):
+        """The default staff may rely on, as text ('' when none, or when it must be typed anyway)."""
+        if self.required or self.secret or self.default in (None, "") or callable(self.default):
+            return ""
+        return str(self.default)
+
+
+def rules(kind):
+    """The options staff set for the backend `kind`, each as a Rule, in eopayment's order."""
+    backend = BACKENDS[kind]
+    allowed = dict(backend.allowed)
+    found = []
+    for parameter in parameters(kind):
+        name = parameter["name"]
+        spec = systempayv2.PARAMETER_MAP.get(name) if isinstance(backend, _SystemPay) else None
+        known = [c[0] if isinstance(c, (list, tuple)) else c for c in (parameter.get("choices") or
+                                                                     (spec.choices if spec else None) or ())]
+        known = [str(c) for c in known if c != ""]
+        choices = tuple(c for c in known if c in allowed[name]) if name in allowed else tuple(known)
+        if name in allowed and not known:
+            choices = tuple(allowed[name])
+        form = FORMS.get(name, "")
+        if parameter.get("type") is bool:
+            form = "bool"
+        elif spec is not None and spec.ptype == "n":
+            form = "digits"
+        elif spec is not None and spec.ptype in ("an", "a"):
+            form = "alnum" if not choices else ""
+        found.append(Rule(
+            name=name, caption=str(parameter.get("caption") or name),
+            required=name in backend.must_type or bool(parameter.get("required") and parameter.get("default")
+                                                       in (None, "")),
+            default=parameter.get("default"), choices=choices,
+            refused=tuple(c for c in known if c not in choices), form=form,
+            length=spec.length if spec else None,
+            max_length=(spec.max_length if spec else None) or parameter.get("max_length"),
+            secret=name in backend.secrets, check=parameter.get("validation")))
+    return found
 
 
 def cents(value) -> Decimal | None:
@@ -188,10 +255,14 @@ class SignedNoticeProvider(Provider):
         reference = response.order_id if self.backend.by_order_id else response.transaction_id
         state = STATES.get(response.result, ERROR)
         amount = cents(response.bank_data.get(self.backend.amount_field))
+        # Signed too: a notice in another currency (or naming none) is never taken for euros (attempts.apply).
+        currency = response.bank_data.get(self.backend.currency_field)
+        if isinstance(currency, (list, tuple)):
+            currency = currency[0] if currency else ""
         # Test or real is the régie's setting, never the notice's word.
         return Outcome(state=state, reference=str(reference or ""), amount=amount if state == PAID else None,
                        raw=self._loggable(response.bank_data), test=self.backend.is_test(self.options),
-                       message=str(response.bank_status or "")[:300])
+                       message=str(response.bank_status or "")[:300], currency=str(currency or "").strip()[:10])
 
     def claimed_reference(self, notice: Notice) -> str:
         """The reference a notice claims, unchecked (eopayment's guess): only to file a refusal."""
@@ -216,3 +287,18 @@ class SignedNoticeProvider(Provider):
             kept[key[:80]] = str(value)[:MAX_KEPT_LENGTH]
         return kept
 
+
+
+def claimed_references(notice: Notice) -> set:
+    """The references a notice claims, unchecked, by each enabled backend's guess: only to find which attempt's
+    own settings check it (attempts.receive_for_regie)."""
+    found = set()
+    for kind in BACKENDS:
+        try:
+            reference = eopayment.get_backend(kind).guess(method=notice.method, query_string=notice.query_string,
+                                                          body=notice.body)
+        except Exception:
+            continue
+        if reference:
+            found.add(str(reference)[:80])
+    return found

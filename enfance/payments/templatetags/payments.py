@@ -1,7 +1,7 @@
-"""{% pay_button regie amount next=... invoices=... %}: what a page offers to pay online for one régie."""
+"""{% pay_button regie amount next=... invoices=... %}: what a page offers to pay online for one régie; and the
+filters of staff's pages about an attempt (its bank in words, its events' notes in French)."""
 
 from django import template
-from django.utils.translation import gettext_lazy as _
 
 from enfance.billing.money import ZERO, money
 
@@ -29,11 +29,33 @@ def pays_online(regie):
     return bool(config.provider_name(regie))
 
 
-_ANSWERS = {"pending": _("pas encore de résultat"), "paid": _("payé"), "refused": _("refusé"),
-            "cancelled": _("annulé"), "expired": _("expiré"), "error": _("erreur")}
-
-
 @register.filter
 def bank_answer(state):
     """A bank's answer as staff read it (PaymentEvent.state: the provider interface's words)."""
-    return _ANSWERS.get(state, state or "—")
+    return attempts.ANSWERS.get(state, state or "—")
+
+
+@register.filter
+def provider_label(attempt):
+    """The attempt's bank in words, with its mode from the settings it started with: "SystemPay (production)",
+    "PayFiP (test)", "Banque de test" (config.provider_label; no query)."""
+    return config.provider_label(attempt.provider, attempt.provider_options,
+                                 test=attempt.test if attempt.state == attempt.State.PAID else None)
+
+
+@register.filter
+def bank_name(attempt):
+    """The attempt's bank, its name alone: "SystemPay"."""
+    return config.provider_label(attempt.provider, attempt.provider_options, mode=False)
+
+
+@register.filter
+def event_note(note):
+    """An event's note in French: one of attempts.NOTES (stored in English), or what staff typed, as typed."""
+    return attempts.NOTES.get(note, note)
+
+
+@register.filter
+def can_ask(attempt):
+    """Whether the attempt's bank can be asked about it (else it only sends its signed notice)."""
+    return config.can_ask(attempt.provider)
