@@ -18,7 +18,7 @@ def extra_jobs():
 def test_the_sweep_prints_one_line_per_job(capsys):
     call_command("sweep")
     assert capsys.readouterr().out.splitlines() == ["outbox: 0", "outbox_purge: 0", "attachments_expired: 0", "attachments_orphaned: 0", "broadcasts: 0",
-                                                    "expired_offers: 0", "stalled_runs: 0", "pending_payments: 0",
+                                                    "expired_offers: 0", "promotion_notices: 0", "stalled_runs: 0", "pending_payments: 0",
                                                     "sandbox_notifications: 0"]
 
 
