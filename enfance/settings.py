@@ -290,9 +290,10 @@ PAYMENT_FALLBACK_URL = os.environ.get("ENFANCE_PAYMENT_FALLBACK_URL", "")
 # A dotted path to a function returning the requests.Session the PayFiP web service is reached through (the
 # tests' simulator); empty: eopayment's own.
 PAYFIP_SESSION_FACTORY = os.environ.get("ENFANCE_PAYFIP_SESSION_FACTORY", "")
-# Where a form of ours may send the browser besides this site (the CSP's form-action): the pay button's POST is
-# answered by a redirect to PayFiP's page, and browsers apply form-action to redirects too. A bank whose form
-# is posted (SystemPay, Paybox, Sips) is allowed on that page only (payments.views.go).
+# Where the pay button's form may send the browser besides this site (the CSP's form-action), on the pages holding
+# one only (core.middleware.form_origins): its POST is answered by a redirect to PayFiP's page, and browsers check
+# that redirect against the policy of the page holding the form. A bank whose form is posted (SystemPay, Paybox,
+# Sips) is allowed on that page only (payments.views.go). Every other page: 'self'.
 PAYMENT_FORM_ORIGINS = ("https://www.payfip.gouv.fr",)
 
 QF_RULE = os.environ.get("ENFANCE_QF_RULE", "caf_then_tax")

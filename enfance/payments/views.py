@@ -18,13 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from enfance.billing.models import Regie
-from enfance.core.middleware import content_security_policy
 from enfance.core.pagination import paginate
 from enfance.core.values import parse_id
 from enfance.messaging.services import unread_count
 from enfance.portal.decorators import family_required
 
-from . import attempts
+from . import attempts, config
 from .models import PaymentAttempt
 from .providers.base import Notice
 
@@ -82,11 +81,11 @@ def go(request, token):
     # The form holds the payer's e-mail: for the household itself (anyone else holding the token: the result).
     if not attempt.is_open or not attempt.bank_form or not _own(request, attempt):
         return redirect("payments:result", attempt.token)
-    response = render(request, "payments/bank_form.html", {"attempt": attempt, "fields": attempt.bank_form})
-    # This page's form goes to the bank: its origin, and only this page, is allowed as the form's target.
+    # This page's form goes to the bank: its origin, and only this page, is allowed as the form's target (the
+    # middleware's policy); our own stays allowed, for "Ne pas payer maintenant" (payments:abandon).
     bank = urlsplit(attempt.bank_url)
-    response["Content-Security-Policy"] = content_security_policy((f"{bank.scheme}://{bank.netloc}",))
-    return response
+    request.csp_form_origins = (f"{bank.scheme}://{bank.netloc}",)
+    return render(request, "payments/bank_form.html", {"attempt": attempt, "fields": attempt.bank_form})
 
 
 @require_GET
@@ -100,6 +99,9 @@ def attempt_list(request):
 @require_POST
 @family_required
 def abandon(request, token):
+    """The household gives up its attempt ("Abandonner ce paiement" on the result page, "Ne pas payer maintenant"
+    on the bank form's page): closed on our side, then its result page, which says nothing was charged and offers
+    to pay again. Another household's attempt answers 404."""
     attempt = attempts.get_for_family(request.family, token)
     if attempt is None:
         raise Http404
@@ -126,7 +128,59 @@ def result(request, token):
         "numbers": attempts.invoice_numbers(attempt) if own else [],
         "refresh": attempt.is_open,
         "bank_link": to_bank(attempt) if own and attempt.is_open and attempt.bank_url else "",
+        "again": _again(attempt) if own and attempt.state in _PAY_AGAIN else None,
     })
+
+
+# The outcomes after which nothing was taken, and the result page offers to pay again.
+_PAY_AGAIN = (PaymentAttempt.State.CANCELLED, PaymentAttempt.State.REFUSED, PaymentAttempt.State.ERROR)
+
+
+def _again(attempt):
+    """What paying again would ask now, for the result page's pay button: {"amount", "invoice"} for the same
+    invoice (the attempt paid one), or the régie's balance (it paid the balance); None when nothing is due any
+    more (settled meanwhile, at the desk or in another tab), or the attempt paid several invoices."""
+    invoices = list(attempt.invoices.all())
+    if len(invoices) > 1:
+        return None
+    try:
+        amount, _chosen = attempts.due(attempt.regie, attempt.family, [i.pk for i in invoices])
+    except attempts.PaymentRefused:  # the invoice is no longer to pay
+        return None
+    return {"amount": amount, "invoice": invoices[0] if invoices else None} if amount > 0 else None
+
+
+def mark_in_progress(family, owed):
+    """For the pages whose pay buttons pay a régie's whole balance (the home page, "Mes factures", the
+    statement): sets `regie.payment_in_progress` on each régie of `owed` ([(regie, amount owed)]) to the
+    household's attempt that pressing its button would show again rather than start another, else None.
+    payments/_pay_button.html then links to that attempt's result page instead of offering to pay.
+
+    The rule is attempts.start's: attempts.in_progress for the whole balance (the latest attempt still open and
+    started less than REUSE ago, none kept for staff nor started with other settings than the régie's now:
+    a whole-balance payment overlaps every attempt), reused only when it is for the amount owed now (otherwise
+    start supersedes it). One query for all the régies, none when nothing is owed."""
+    # Its place is attempts.py, beside in_progress, so that the two cannot drift apart (a test compares them).
+    wanted = {}
+    for regie, amount in owed:
+        regie.payment_in_progress = None
+        if amount and amount > 0:
+            wanted[regie.pk] = (regie, amount)
+    if not wanted:
+        return
+    decided = set()
+    for attempt in (PaymentAttempt.objects.filter(family=family, regie_id__in=wanted,
+                                                  state__in=PaymentAttempt.OPEN_STATES,
+                                                  created_at__gte=timezone.now() - attempts.REUSE)
+                    .order_by("-created_at")):
+        if attempt.regie_id in decided:
+            continue
+        regie, amount = wanted[attempt.regie_id]
+        if attempt.needs_review or config.settings_changed(attempt, regie):
+            continue  # never reused: in_progress looks at the next one
+        decided.add(attempt.regie_id)
+        if attempt.amount == amount:
+            regie.payment_in_progress = attempt
 
 
 def _own(request, attempt):

@@ -16,6 +16,7 @@ from enfance.core.pagination import paginate
 from enfance.core.values import parse_id
 from enfance.documents import invoice as invoice_pdf
 from enfance.documents.http import pdf_response
+from enfance.payments.views import mark_in_progress
 
 from .decorators import family_required
 
@@ -38,6 +39,7 @@ def invoices(request):
     page = paginate(request, portal_queries.invoice_list(family))
     rows = portal_queries.decorate(page.object_list)
     accounts = portal_queries.accounts(family)
+    mark_in_progress(family, [(account.regie, account.owed) for account in accounts])  # one query, if owed
     return render(request, "portal/billing/invoices.html", {
         "page": page, "invoices": rows, "accounts": accounts, "several_regies": len(accounts) > 1,
         "quotient": portal_queries.quotient_today(family), "section": SECTION,
@@ -83,7 +85,10 @@ def statement(request):
     regies = portal_queries.regies_of(family)
     regie = _chosen(regies, request.GET.get("regie"))
     lines = portal_queries.statement(regie, family) if regie is not None else []
+    balance = lines[-1].balance if lines else ZERO
+    if regie is not None:
+        mark_in_progress(family, [(regie, balance)])  # its pay button: one query, if owed
     return render(request, "portal/billing/statement.html", {
-        "regies": regies, "regie": regie, "lines": lines, "balance": lines[-1].balance if lines else ZERO,
+        "regies": regies, "regie": regie, "lines": lines, "balance": balance,
         "today": timezone.localdate(), "section": SECTION,
     })

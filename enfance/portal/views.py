@@ -7,6 +7,7 @@ from enfance.billing import portal_queries
 from enfance.core.files import photo_response
 from enfance.families import access, categories
 from enfance.families.models import Family
+from enfance.payments.views import mark_in_progress
 from enfance.portal.decorators import family_required
 
 
@@ -21,12 +22,14 @@ def _family(request):
 def home(request):
     family = _family(request)
     children = access.children_summary(family)
+    accounts = [account for account in portal_queries.accounts(family) if account.owed]
+    mark_in_progress(family, [(account.regie, account.owed) for account in accounts])  # one query, if owed
     return render(request, "portal/home.html", {
         "family": family,
         "children": children,
         "missing": categories.missing_items(family, children),
         "pending_count": family.change_requests.pending().count(),
-        "accounts": [account for account in portal_queries.accounts(family) if account.owed],
+        "accounts": accounts,
         "section": "home",
     })
 
