@@ -150,6 +150,11 @@ class RegieForm(forms.ModelForm):
                                          "https://www.ville.fr/payer.")},
             help_text=_("Tant que la régie n'a pas de paiement en ligne : l'adresse de la page où les familles "
                         "paient."))
+        # The digest of the payment settings this page is built from: the save refuses when the régie's are no
+        # longer those (another administrator saved meanwhile), and masked secrets are filled only from them.
+        self.fields["pay_fingerprint"] = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput,
+                                                         initial=config.fingerprint(current))
+        self.built_from = config.fingerprint(current)
         self.banks = [{"kind": kind, "value": f"{config.EOPAYMENT}:{kind}", "label": backend.short_label,
                        "rows": config.parameter_table(kind)} for kind, backend in BACKENDS.items()]
         self.signed_values = " ".join(bank["value"] for bank in self.banks)
@@ -164,12 +169,24 @@ class RegieForm(forms.ModelForm):
         cleaned = super().clean()
         provider, _sep, backend = (cleaned.get("pay_provider") or "").partition(":")
         stored = self.instance.payment_settings or {}
+        seen = (cleaned.get("pay_fingerprint") or "").strip()
+        if seen and seen != self.built_from:
+            # The page was built from other settings than the régie's now: its masked secrets are not these.
+            self.add_error(None, admin_services.SETTINGS_CHANGED_MEANWHILE)
+            return cleaned
         try:
+            typed = config.parse_options_text(cleaned.get("pay_options")) if provider == config.EOPAYMENT else {}
+            if not seen and config.MASK in typed.values():
+                # Without the page's fingerprint nobody knows which settings its masked secrets were: never the
+                # régie's now, which may be another administrator's.
+                self.add_error(None, _("Les secrets masqués (%(mask)s) ne se reprennent que depuis la page de la "
+                                       "régie : rechargez la page, puis enregistrez de nouveau.")
+                               % {"mask": config.MASK})
+                return cleaned
             cleaned["payment_settings"] = config.clean({
                 "provider": provider, "backend": backend, "numcli": cleaned.get("pay_numcli"),
                 "saisie": cleaned.get("pay_saisie"), "link": cleaned.get("pay_link"),
-                "options": config.parse_options_text(cleaned.get("pay_options")) if provider == config.EOPAYMENT
-                else {},
+                "options": typed,
                 # A secret sent back masked is the stored one, also when staff move SystemPay to PayZen.
                 "stored": (stored.get("options") or {}) if stored.get("provider") == config.EOPAYMENT else {}})
         except ValidationError as error:
@@ -202,6 +219,8 @@ class RegieForm(forms.ModelForm):
         values = {name: self.cleaned_data[name] for name in self._meta.fields}
         if "payment_settings" in self.cleaned_data:
             values["payment_settings"] = self.cleaned_data["payment_settings"]
+            # Compared under the régie's row lock (admin_services.save_regie): the page's, else this form's read.
+            values["payment_fingerprint"] = (self.cleaned_data.get("pay_fingerprint") or "").strip() or self.built_from
         return values
 
     def validate_unique(self):

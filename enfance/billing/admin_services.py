@@ -10,6 +10,7 @@ put their message next to the field.
 """
 
 import datetime
+import hmac
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q, Sum
@@ -29,6 +30,10 @@ from .words import long_date, period_phrase
 State = InvoiceRun.State
 OPEN = (State.PREVIEWING, State.PREVIEWED, State.ISSUING)
 IN_PROGRESS = (State.PREVIEWING, State.ISSUING)
+
+
+SETTINGS_CHANGED_MEANWHILE = gettext_lazy("Les réglages de paiement ont été modifiés entre-temps par quelqu'un d'autre : "
+                                          "rechargez la page.")
 
 
 class AdminError(Exception):
@@ -81,8 +86,15 @@ def save_regie(regie, values, activities, *, actor):
     """Create or update `regie` with `values` ({field: value}) and the activities it bills.
 
     AdminError when an activity is billed by another régie, when the activities change while a run of the
-    régie is open, or when the code changes after invoices were numbered with it."""
+    régie is open, when the code changes after invoices were numbered with it, or when the régie's payment
+    settings are no longer those the form's page was built from (values["payment_fingerprint"], compared under
+    the régie's row lock: another administrator saved meanwhile). The régie saved, with
+    `previous_payment_settings`: its payment settings as they were under the lock, before this save."""
+    from enfance.payments import config as payment_config  # payments builds on billing: imported when used
+
     activities = list(activities)
+    values = dict(values)
+    seen = values.pop("payment_fingerprint", None)
     with transaction.atomic():
         creating = regie.pk is None
         if not creating:
@@ -90,6 +102,10 @@ def save_regie(regie, values, activities, *, actor):
             current = list(Activity.objects.filter(regie_link__regie=regie).order_by("name"))
         else:
             current = []
+        regie.previous_payment_settings = {} if creating else regie.payment_settings
+        if seen is not None and not hmac.compare_digest(str(seen), payment_config.fingerprint(
+                {} if creating else regie.payment_settings)):
+            raise AdminError(str(SETTINGS_CHANGED_MEANWHILE), "")
         before = {} if creating else _regie_shown(regie, current)
         if not creating and values.get("code", regie.code) != regie.code and has_issued(regie):
             raise AdminError(_("Des factures portent déjà ce code : il ne peut plus changer."), "code")

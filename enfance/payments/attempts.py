@@ -10,9 +10,11 @@
   and `payment` being set are what make twice, late, out of order and concurrent notices record one).
 - A bank's "paid" for another amount than the attempt's, and a signed notice in another currency than the euro,
   are kept for staff (needs_review), not recorded.
-- An attempt keeps the régie's settings it started with (config.options_of) and is checked with them. When staff
-  change the régie's bank settings, the attempts still open on the former ones are never reused and are flagged
-  for staff (save_regie, flag_outdated).
+- An attempt keeps the régie's settings it started with (config.options_of), never a secret: a digest of each
+  secret in use. Its notice is checked with the régie's current secret only while that digest is the
+  attempt's; otherwise (a rotated key, another shop) it is not read, and the attempt is kept for staff. When
+  staff change the régie's bank settings, the attempts still open on the former ones are never reused and are
+  flagged for staff (save_regie, flag_outdated).
 """
 
 import datetime
@@ -58,6 +60,8 @@ NOTE_NO_OUTCOME = "no outcome from the bank in time"
 NOTE_REFUSED = "notice refused"
 NOTE_SETTINGS_CHANGED = "the régie's payment settings changed while it was open"
 NOTE_CURRENCY = "a currency other than the euro"
+NOTE_SECRET_CHANGED = "notice not read: the régie's secret is no longer the attempt's"
+NOTE_REVIEW_CLEARED = "paid as asked: no longer to check"
 NOTES = {
     NOTE_OTHER_OPERATION: gettext_lazy("réponse sur une autre opération : ignorée"),
     NOTE_ALREADY_PAID: gettext_lazy("déjà payé : rien de plus n'est enregistré"),
@@ -67,7 +71,12 @@ NOTES = {
     NOTE_REFUSED: gettext_lazy("notification refusée (signature ou contenu invalide)"),
     NOTE_SETTINGS_CHANGED: gettext_lazy("la banque de la régie a changé pendant ce paiement : à contrôler"),
     NOTE_CURRENCY: gettext_lazy("notification dans une autre monnaie que l'euro : rien n'est enregistré"),
+    NOTE_SECRET_CHANGED: gettext_lazy("notification non lue : la clé de la banque de la régie a changé depuis le "
+                                      "début de ce paiement ; rien n'est enregistré, à vérifier auprès de la banque"),
+    NOTE_REVIEW_CLEARED: gettext_lazy("payé du montant demandé, en euros : n'est plus à vérifier"),
 }
+# The flags a later payment of the exact amount, in euros, answers (apply() clears them).
+CLEARED_BY_PAYMENT = (NOTE_SETTINGS_CHANGED, NOTE_CURRENCY, NOTE_SECRET_CHANGED)
 
 
 class PaymentRefused(Exception):
@@ -143,14 +152,16 @@ def in_progress(regie, family, invoice_ids=(), *, outdated=None):
     return None
 
 
-def flag_outdated(regie, *, actor=None, ids=None, skip_locked=False):
+def flag_outdated(regie, *, actor=None, ids=None, skip_locked=False, regie_changed=False):
     """Flag for staff (needs_review, with a French note) the régie's attempts still open that started with other
     payment settings than the régie's now: they keep theirs (their notices are checked, the bank asked, with
     them), but are never reused (in_progress). Their rows are locked, one by one in the order of their ids, as
     apply() locks them: a notice arriving meanwhile is applied before or after, never lost. Called inside the
     régie's save (save_regie), and by start() for the attempts of a household it skipped. `skip_locked`: leave
     an attempt whose row another transaction holds (a notice being applied; start() flags it later, and it is
-    never reused meanwhile). The attempts flagged."""
+    never reused meanwhile). `regie_changed`: the régie's settings have just changed (its save says so): an
+    attempt of before options were kept counts as changed (config.settings_changed). Idempotent: an attempt
+    flagged already is left. The attempts flagged."""
     flagged = []
     with transaction.atomic():
         candidates = (PaymentAttempt.objects.filter(regie=regie, state__in=PaymentAttempt.OPEN_STATES,
@@ -159,7 +170,7 @@ def flag_outdated(regie, *, actor=None, ids=None, skip_locked=False):
         if ids is not None:
             candidates = candidates.filter(pk__in=ids)
         for attempt in candidates:
-            if not config.settings_changed(attempt, regie):
+            if not config.settings_changed(attempt, regie, regie_changed=regie_changed):
                 continue
             attempt.needs_review = True
             attempt.review_note = _("La banque de la régie (ou son numéro de boutique, de client ou son mode) a "
@@ -173,47 +184,55 @@ def flag_outdated(regie, *, actor=None, ids=None, skip_locked=False):
 
 
 def save_regie(regie, values, activities, *, actor):
-    """The régie form's save: billing's save_regie (AdminError as it says) and, in the same transaction, the
-    attempts in flight on settings that are no longer the régie's flagged (flag_outdated).
+    """The régie form's save: billing's save_regie (AdminError as it says; among them, settings changed since
+    the page was built: values["payment_fingerprint"], compared under the régie's row lock) and, in the same
+    transaction, the attempts in flight on settings that are no longer the régie's flagged (flag_outdated).
 
     Lock order: the attempts first, then the régie (billing's save_regie locks it), as a notice does (apply():
     the attempt, then record_online's household and the régie its payment names); the régie first would
-    deadlock against a notice paying meanwhile. The régie saved, with `outdated_attempts`: those flagged."""
+    deadlock against a notice paying meanwhile. The open attempts are always locked and the flagging always run
+    (it is idempotent): whether the settings change is known only under the régie's lock. The régie saved, with
+    `outdated_attempts`: those flagged."""
     from enfance.billing import admin_services
 
-    before = (Regie.objects.filter(pk=regie.pk).values_list("payment_settings", flat=True).first()
-              if regie.pk is not None else None)
-    changing = regie.pk is not None and "payment_settings" in values and values["payment_settings"] != before
     with transaction.atomic():
-        if changing:
+        if regie.pk is not None:
             # Who is flagged is known once the new settings are the régie's; their rows are taken now, first.
             list(PaymentAttempt.objects.filter(regie=regie, state__in=PaymentAttempt.OPEN_STATES)
                  .select_for_update(no_key=True, of=("self",)).order_by("pk").values_list("pk", flat=True))
         saved = admin_services.save_regie(regie, values, activities, actor=actor)
         # The rows taken above are this transaction's; one started since and held by a notice is skipped rather
         # than waited for under the régie's lock (that notice's payment waits for the régie's row).
-        saved.outdated_attempts = flag_outdated(saved, actor=actor, skip_locked=True) if changing else []
+        changed = getattr(saved, "previous_payment_settings", None) != saved.payment_settings
+        saved.outdated_attempts = (flag_outdated(saved, actor=actor, skip_locked=True, regie_changed=changed)
+                                   if regie.pk is not None else [])
     return saved
 
 
-def start(*, regie, family, user, invoice_ids=(), url_for):
-    """Open an attempt and the bank's operation for what the household owes (see due()); the attempt, with
-    `bank_url` to send the payer to. `url_for(name, token)` makes the attempt's absolute URLs. An attempt in
-    progress on the same invoices is returned instead (`attempt.reused`); PaymentRefused says why not."""
-    found = config.for_regie(regie)
-    if found is None:
-        raise PaymentRefused(_("Le paiement en ligne n'est pas ouvert pour cette régie."))
-    name, provider = found
-    invoice_ids = sorted(set(invoice_ids))
-    # Older open attempts are asked about first (outside any lock: the bank may be slow): one that was paid is
-    # recorded before anything is computed from the ledger.
-    for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
-                                               created_at__lt=timezone.now() - REUSE).exclude(reference=""):
-        check(stale, source=Source.PAGE)
+class _Replaced(Exception):
+    """The régie's payment settings were replaced while start() opened an attempt on them: start again."""
+
+    def __init__(self, regie):
+        super().__init__("the régie's payment settings changed")
+        self.regie = regie
+
+
+STARTS = 3  # start() opens its attempt again on the fresh settings at most twice
+
+
+def _open(regie, family, user, invoice_ids):
+    """start()'s transaction: the attempt opened (or the one in progress, `reused`) under the household's lock,
+    on the régie's payment settings as they are then; _Replaced when a save replaced them meanwhile (the attempt
+    is rolled back). The attempt opened carries its régie and `provider_object`, for the call to the bank."""
     superseded, outdated = None, []
     try:
         with transaction.atomic():
             Family.objects.select_for_update(no_key=True).filter(pk=family.pk).first()
+            regie = Regie.objects.get(pk=regie.pk)  # as it is now, not as the page read it
+            found = config.for_regie(regie)
+            if found is None:
+                raise PaymentRefused(_("Le paiement en ligne n'est pas ouvert pour cette régie."))
+            name, provider = found
             amount, invoices = due(regie, family, invoice_ids)
             current = in_progress(regie, family, invoice_ids, outdated=outdated)
             if current is not None and current.amount == amount:
@@ -238,6 +257,11 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
             attempt = PaymentAttempt.objects.create(regie=regie, family=family, started_by=user, provider=name,
                                                     provider_options=config.options_of(name, regie), amount=amount,
                                                     email=email, refdet="-")
+            # The INSERT (its foreign key) waited for a save holding the régie's row: the régie is read again, and
+            # an attempt is never opened on settings already replaced.
+            fresh = Regie.objects.get(pk=regie.pk)
+            if config.settings_changed(attempt, fresh):
+                raise _Replaced(fresh)
             attempt.refdet = _refdet(regie, attempt, invoices)
             attempt.save(update_fields=["refdet"])
             attempt.invoices.set(invoices)
@@ -251,6 +275,39 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
         _close(superseded, Source.PAGE, note=NOTE_SUPERSEDED)
     if outdated:  # the régie's settings changed under them and nobody flagged them (saved some other way)
         flag_outdated(regie, ids=outdated)
+    attempt.provider_object = provider
+    return attempt
+
+
+def start(*, regie, family, user, invoice_ids=(), url_for):
+    """Open an attempt and the bank's operation for what the household owes (see due()); the attempt, with
+    `bank_url` to send the payer to. `url_for(name, token)` makes the attempt's absolute URLs. An attempt in
+    progress on the same invoices is returned instead (`attempt.reused`); PaymentRefused says why not.
+
+    `regie` may be as a page read it a moment ago: the attempt is opened on the régie's settings as they are
+    once its row is written (the INSERT waits for a save holding the régie's row, and the régie is read again
+    after it); should they differ from those it was built with, it is opened again on the fresh ones."""
+    if config.for_regie(regie) is None:
+        raise PaymentRefused(_("Le paiement en ligne n'est pas ouvert pour cette régie."))
+    invoice_ids = sorted(set(invoice_ids))
+    # Older open attempts are asked about first (outside any lock: the bank may be slow): one that was paid is
+    # recorded before anything is computed from the ledger.
+    for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
+                                               created_at__lt=timezone.now() - REUSE).exclude(reference=""):
+        check(stale, source=Source.PAGE)
+    for _round in range(STARTS):
+        try:
+            opened = _open(regie, family, user, invoice_ids)
+        except _Replaced as replaced:
+            regie = replaced.regie
+            continue
+        break
+    else:
+        raise PaymentRefused(_("Les réglages de paiement de la régie viennent de changer : réessayez dans un "
+                               "instant."))
+    if getattr(opened, "reused", False):
+        return opened
+    attempt, regie, provider = opened, opened.regie, opened.provider_object
     # The bank is called once the attempt is committed: if we die meanwhile, the sweep finds it (no reference,
     # so never paid) and closes it.
     try:
@@ -293,11 +350,11 @@ def check(attempt, *, source, actor=None):
         return attempt
     # Even for an attempt already paid the bank is asked and the notice kept (PaymentEvent): staff see every
     # notification, late ones too; apply() changes nothing then.
+    if not config.can_ask(attempt.provider):  # only its signed notices tell (receive): nothing to ask
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=timezone.now())
+        return attempt
     try:
         provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
-        if not provider.can_ask:  # only its signed notices tell (receive): nothing to ask
-            PaymentAttempt.objects.filter(pk=attempt.pk).update(checked_at=timezone.now())
-            return attempt
         outcome = provider.status(reference=attempt.reference, started_at=attempt.started_at or attempt.created_at)
     except (base.ProviderError, LookupError, ValueError) as error:
         logger.warning("Asking about payment attempt %s failed: %s", attempt.pk, error)
@@ -311,14 +368,18 @@ def receive(attempt, notice, *, source):
     """The bank's notification or the payer's return for this attempt (its token in the URL). A bank that is
     asked (PayFiP, the sandbox) is asked, whatever the notice says; a bank that signs its notices has the
     notice read once its signature checks (providers/signed.py), and apply() still takes it only for the
-    attempt's own reference. A notice that does not check records nothing but an event."""
+    attempt's own reference. A notice that does not check records nothing but an event; one that cannot be
+    checked because the régie's secret is no longer the attempt's keeps the attempt for staff (_secret_changed)."""
+    if config.can_ask(attempt.provider):
+        return check(attempt, source=source)
     try:
         provider = config.provider(attempt.provider, attempt.regie, attempt.provider_options or None)
+    except config.SecretChanged as error:
+        _secret_changed(attempt, source, error)
+        return attempt
     except LookupError as error:
         _event(attempt, source, state=base.ERROR, raw={"error": str(error)[:500]})
         return attempt
-    if provider.can_ask:
-        return check(attempt, source=source)
     try:
         outcome = provider.read_notice(notice)
     except base.ProviderError as error:
@@ -332,6 +393,24 @@ def receive(attempt, notice, *, source):
 REFUSED_KEPT = 10  # refused notices kept as events per attempt: anyone holding its token may post more
 
 
+def _secret_changed(attempt, source, error):
+    """A notice for an attempt whose secret the régie no longer holds (rotated after a leak, another shop): it is
+    not read, since whoever holds the old key could have signed it. It is kept as an event, nothing is recorded,
+    and the attempt not yet recorded is kept for staff, who check it at the bank by hand."""
+    logger.warning("A notice for payment attempt %s was not read: %s", attempt.pk, error)
+    with transaction.atomic():
+        attempt = _locked(attempt.pk)
+        if PaymentEvent.objects.filter(attempt=attempt, note=NOTE_SECRET_CHANGED).count() < REFUSED_KEPT:
+            _event(attempt, source, state=base.ERROR, raw={"refused": str(error)[:500]}, note=NOTE_SECRET_CHANGED)
+        if attempt.payment_id is None and not attempt.needs_review:
+            attempt.needs_review = True
+            attempt.review_note = _("La clé (ou la boutique) de la banque de la régie a changé depuis le début de ce "
+                                    "paiement : sa notification n'a pas été lue et rien n'est enregistré. Vérifiez "
+                                    "dans l'espace de la banque s'il a été payé.")[:300]
+            attempt.save(update_fields=["needs_review", "review_note"])
+    return attempt
+
+
 def _refused(attempt, source, error):
     logger.warning("A notice for payment attempt %s was refused: %s", attempt.pk, error)
     if PaymentEvent.objects.filter(attempt=attempt, note=NOTE_REFUSED).count() < REFUSED_KEPT:
@@ -341,8 +420,8 @@ def _refused(attempt, source, error):
 def receive_for_regie(regie, notice):
     """A signed notice posted to the régie's own notification URL (banks whose back office holds one URL for
     every payment, as SystemPay's may): the attempt is the one of this régie the notice names, and the notice is
-    read with that attempt's own settings (those it started with, even if the régie has moved to another bank
-    or shop since), then applied only if its signed reference is the attempt's. The attempt, or None when the
+    read with that attempt's own settings (those it started with, and the régie's secret only while it is the
+    one the attempt started with), then applied only if its signed reference is the attempt's. The attempt, or None when the
     notice names none of ours or does not check."""
     from .providers.signed import claimed_references
 
@@ -356,6 +435,9 @@ def receive_for_regie(regie, notice):
         outcome = provider.read_notice(notice)
     except base.ProviderError as error:
         _refused(attempt, Source.NOTIFICATION, error)
+        return None
+    except config.SecretChanged as error:
+        _secret_changed(attempt, Source.NOTIFICATION, error)
         return None
     except LookupError as error:
         logger.warning("A notice for régie %s was refused: %s", regie.pk, error)
@@ -375,7 +457,7 @@ def apply(attempt_id, outcome, *, source, actor=None):
         now = timezone.now()
         attempt.checked_at, attempt.checks = now, attempt.checks + 1
         fields = ["checked_at", "checks"]
-        changed = False
+        changed = cleared = False
         if outcome.reference != attempt.reference:
             note = NOTE_OTHER_OPERATION  # never ours to apply
         elif attempt.state == State.PAID:
@@ -408,6 +490,11 @@ def apply(attempt_id, outcome, *, source, actor=None):
                 attempt.payment = _record(attempt)
                 fields.append("payment")
                 transaction.on_commit(lambda pk=attempt.pk: notices.tell_paid(pk))
+                if attempt.needs_review and attempt.events.filter(note__in=CLEARED_BY_PAYMENT).exists():
+                    # Flagged for a bank change or a currency, then paid the amount asked in euros: answered.
+                    attempt.needs_review, attempt.review_note = False, ""
+                    fields += ["needs_review", "review_note"]
+                    cleared = True
         elif outcome.state in _OUTCOME_STATES and attempt.is_open:
             changed, note = True, ""
             attempt.state, attempt.finished_at = _OUTCOME_STATES[outcome.state], now
@@ -417,6 +504,8 @@ def apply(attempt_id, outcome, *, source, actor=None):
             note = ""  # still pending, or a late refusal of an attempt already closed
         attempt.save(update_fields=fields)
         _event(attempt, source, state=outcome.state, changed=changed, raw=outcome.raw, note=note, actor=actor)
+        if cleared:
+            _event(attempt, source, state=outcome.state, note=NOTE_REVIEW_CLEARED, actor=actor)
     return attempt
 
 
@@ -454,12 +543,15 @@ ANSWERS = {base.PENDING: gettext_lazy("pas encore de résultat"), base.PAID: get
 def decisions(attempt):
     """What staff may decide about the attempt now, [(decision, label)]: asking the bank again only of a bank
     that can be asked (config.can_ask; the others only send their signed notice), recording a payment the bank
-    confirmed for another amount, closing an open attempt, or marking one kept for review as checked."""
+    confirmed for another amount (more than zero), closing an open attempt, or marking one kept for review as
+    checked. A bank's test transaction (config.attempt_is_test) took no money: it is only closed or marked as
+    checked, never recorded."""
     offered = []
-    if attempt.state != State.PAID and config.can_ask(attempt.provider):
+    test = config.attempt_is_test(attempt)
+    if attempt.state != State.PAID and config.can_ask(attempt.provider) and not test:
         offered.append(("check", _("Interroger la banque de nouveau")))
     if (attempt.state == State.PAID and attempt.needs_review and not attempt.payment_id
-            and attempt.paid_amount is not None):
+            and attempt.paid_amount is not None and attempt.paid_amount > 0 and not test):
         offered.append(("record", _("Enregistrer le règlement de %(amount)s confirmé par la banque")
                         % {"amount": euros(attempt.paid_amount)}))
     if attempt.is_open:
@@ -505,6 +597,12 @@ def reconcile(attempt, *, actor, decision, note):
             if (attempt.state != State.PAID or attempt.payment_id or not attempt.needs_review
                     or attempt.paid_amount is None):
                 raise PaymentRefused(_("Seul un paiement confirmé par la banque et mis en attente se régularise."))
+            if config.attempt_is_test(attempt):
+                raise PaymentRefused(_("C'est une transaction de test de la banque : aucun argent n'a été débité, "
+                                       "elle ne s'enregistre pas comme règlement. Marquez-la comme vérifiée."))
+            if attempt.paid_amount <= 0:
+                raise PaymentRefused(_("La banque confirme un montant nul : il n'y a aucun règlement à "
+                                       "enregistrer. Marquez ce paiement comme vérifié."))
             attempt.amount = money(attempt.paid_amount)
             attempt.payment = _record(attempt)
             attempt.needs_review = False

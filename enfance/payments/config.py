@@ -13,6 +13,7 @@ online; settings.PAYMENT_FALLBACK_URL is the link for every régie without one.
 
 import hashlib
 import hmac
+import json
 import re
 
 from django.conf import settings
@@ -43,16 +44,44 @@ def fallback_url(regie):
     return (regie.payment_settings or {}).get("link") or settings.PAYMENT_FALLBACK_URL
 
 
+def digest(value, *, length=None):
+    """An HMAC (keyed by the site's secret) of a secret or a setting: says whether it is the same as another,
+    without saying it, and cannot be tried offline. `length`: the first characters only (the régie's history)."""
+    found = hmac.new(settings.SECRET_KEY.encode(), str(value).encode(), hashlib.sha256).hexdigest()
+    return found[:length] if length else found
+
+
+def fingerprint(settings_):
+    """A digest of a régie's whole payment settings (secrets included): the régie's form carries the one of the
+    settings its page was built from, and the save refuses when the régie's are no longer those."""
+    return digest(json.dumps(settings_ or {}, sort_keys=True, default=str))
+
+
+class SecretChanged(LookupError):
+    """An attempt's notice cannot be checked: the régie's secret is no longer the one the attempt started with
+    (rotated, or another shop), or the attempt kept no digest of it."""
+
+
 def options_of(name, regie):
     """What an attempt keeps of its régie's settings when it starts: its notices are checked, and the bank asked
     about it, with these, even after staff change the régie's (another bank, another shop or client number).
-    A signed-notice bank's options hold its secrets: they are kept in the attempt as they are in the régie."""
+    A signed-notice bank's secrets are never kept: only an HMAC digest of each secret in use ("digests"); its
+    notice is checked with the régie's current secret while that secret's digest is the attempt's (provider)."""
     if name == PAYFIP:
         options = regie.payment_settings or {}
         return {"numcli": options.get("numcli", ""), "saisie": options.get("saisie", "T")}
     if name == EOPAYMENT:
+        from .providers.signed import BACKENDS
+
         current = regie.payment_settings or {}
-        return {"backend": current.get("backend", ""), "options": dict(current.get("options") or {})}
+        kind = current.get("backend", "")
+        backend = BACKENDS.get(kind)
+        options = dict(current.get("options") or {})
+        secrets = backend.secrets if backend else tuple(options)  # an unknown backend: nothing kept
+        in_use = backend.secrets_in_use(options) if backend else ()
+        return {"backend": kind,
+                "options": {key: value for key, value in options.items() if key not in secrets},
+                "digests": {key: digest(options[key]) for key in in_use if options.get(key)}}
     return {}
 
 
@@ -61,16 +90,48 @@ def can_ask(name):
     return name in (PAYFIP, SANDBOX)
 
 
-def settings_changed(attempt, regie):
+def settings_changed(attempt, regie, *, regie_changed=False):
     """Whether the régie's payment settings are no longer those the attempt started with (another bank, another
-    shop or client number, another mode): such an attempt is never reused for a new payment."""
+    shop or client number, another mode, another secret): such an attempt is never reused for a new payment.
+    An attempt of before options were kept (its backend's name only) knows nothing of its settings: it counts as
+    changed when the régie's are (`regie_changed`, said by the régie's save) or name another backend."""
     name = provider_name(regie)
     if attempt.provider != name:
         return True
     stored, now = attempt.provider_options or {}, options_of(name, regie)
-    if name == EOPAYMENT and "options" not in stored:  # an attempt of before options were kept: its backend only
-        return stored.get("backend") != now.get("backend")
+    if name == EOPAYMENT and "options" not in stored:
+        return regie_changed or stored.get("backend") != now.get("backend")
+    if name == EOPAYMENT:  # a secret kept on an older attempt is ignored: its digests are what it knows
+        stored = {**stored, "options": _without_secrets(stored.get("backend"), stored.get("options") or {}),
+                  "digests": stored.get("digests") or {}}
     return stored != now
+
+
+def _without_secrets(kind, options):
+    from .providers.signed import BACKENDS
+
+    backend = BACKENDS.get(kind)
+    secrets = backend.secrets if backend else tuple(options)
+    return {key: value for key, value in options.items() if key not in secrets}
+
+
+def attempt_is_test(attempt):
+    """Whether the attempt is a bank's test transaction (no money taken): the bank said so, or the settings it
+    started with are a test mode (PayFiP's T, SystemPay's TEST, Sips' test platform). The sandbox's payments are
+    the demonstration's money, recorded as such: not test transactions here."""
+    if attempt.provider == SANDBOX:
+        return False
+    if attempt.test:
+        return True
+    options = attempt.provider_options or {}
+    if attempt.provider == PAYFIP:
+        return options.get("saisie", "T") == "T"
+    if attempt.provider == EOPAYMENT and "options" in options:
+        from .providers.signed import BACKENDS
+
+        backend = BACKENDS.get(options.get("backend"))
+        return backend is not None and backend.is_test(options["options"])
+    return False
 
 
 def provider(name, regie, options=None):
@@ -91,9 +152,9 @@ def provider(name, regie, options=None):
     if name == EOPAYMENT:
         from .providers.signed import SignedNoticeProvider
 
-        if options and "options" in options:  # the attempt's own settings, secrets included
-            return SignedNoticeProvider(options.get("backend", ""), options["options"])
         current = regie.payment_settings or {}
+        if options and "options" in options:  # the attempt's own settings, and the régie's secrets if still its
+            return SignedNoticeProvider(options.get("backend", ""), attempt_options(options, current))
         kind = (options or {}).get("backend") or current.get("backend", "")
         if current.get("provider") != EOPAYMENT or current.get("backend") != kind:
             # An attempt that kept its backend's name only (before options were kept), and staff moved the régie
@@ -101,6 +162,36 @@ def provider(name, regie, options=None):
             raise LookupError(f"the régie no longer pays through {kind!r}")
         return SignedNoticeProvider(kind, current.get("options") or {})
     raise LookupError(f"no payment provider {name!r}")
+
+
+def attempt_options(stored, current):
+    """The options a signed-notice bank's notice for an attempt is checked with: the attempt's own (`stored`,
+    from options_of), with each secret in use taken from the régie's settings now (`current`) only when its
+    digest is the one the attempt kept (same backend, same key). SecretChanged otherwise: the notice is not
+    read. A secret stored on an older attempt is ignored; a secret not in use gets an unguessable value, so
+    nothing signed with any key checks against it."""
+    import secrets as random
+
+    from .providers.signed import BACKENDS
+
+    kind = stored.get("backend", "")
+    backend = BACKENDS.get(kind)
+    if backend is None:
+        raise LookupError(f"payment backend {kind!r} is not enabled")
+    options = _without_secrets(kind, stored.get("options") or {})
+    digests = stored.get("digests") or {}
+    now = (current.get("options") or {}) if current.get("provider") == EOPAYMENT and current.get(
+        "backend") == kind else {}
+    in_use = backend.secrets_in_use(options)
+    for name in backend.secrets:
+        if name not in in_use:
+            options[name] = random.token_hex(32)
+            continue
+        value = now.get(name)
+        if not digests.get(name) or not value or not hmac.compare_digest(digest(value), digests[name]):
+            raise SecretChanged(f"the régie's {name} is no longer the one this attempt started with")
+        options[name] = value
+    return options
 
 
 def provider_label(name, options, test=None, *, mode=True):
@@ -168,6 +259,11 @@ def clean_backend_options(kind, typed, stored):
     if kind not in BACKENDS:
         raise ValidationError({"backend": _("Choisissez la banque.")})
     backend = BACKENDS[kind]
+    refused = [name for name in backend.refused_options if name in typed]
+    if refused:
+        raise ValidationError({"options": [
+            _("« %(name)s » est refusé : le paiement est débité aussitôt, en une fois (pas de remise différée). "
+              "Retirez cette ligne.") % {"name": name} for name in refused] + [kept_message()]})
     known = {rule.name: rule for rule in rules(kind)}
     unknown = sorted(set(typed) - set(known))
     if unknown:
@@ -302,9 +398,10 @@ SEPARATOR = re.compile(r"\s*[=:]\s*")
 
 
 def parse_options_text(text):
-    """Staff's "name = value" (or "name: value") lines as a dict (ValidationError for a line that is not one).
+    """Staff's "name = value" (or "name: value") lines as a dict (ValidationError for a line that is not one, or
+    for a name written twice: never "the last one wins", a new secret above its masked line would be dropped).
     The name ends at the first "=" or ":", so a value may hold either (an address, a key ending in "=")."""
-    options = {}
+    options, lines = {}, {}
     for number, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -315,6 +412,11 @@ def parse_options_text(text):
             raise ValidationError({"options": [
                 _("Ligne %(number)d : écrivez « nom = valeur » ou « nom : valeur ».") % {"number": number},
                 kept_message()]})
+        if name in lines:
+            raise ValidationError({"options": [
+                _("« %(name)s » est écrit deux fois (lignes %(first)d et %(second)d) : gardez une seule ligne.")
+                % {"name": name, "first": lines[name], "second": number}, kept_message()]})
+        lines[name] = number
         options[name] = parts[1].strip()
     return options
 
@@ -343,7 +445,6 @@ def shown(settings_):
         for name, option in sorted((value or {}).items()):
             if backend is None or name in backend.secrets:
                 # Keyed by the site's secret: the digest says a secret changed, and cannot be tried offline.
-                option = "#" + hmac.new(settings.SECRET_KEY.encode(), str(option).encode(),
-                                        hashlib.sha256).hexdigest()[:8]
+                option = "#" + digest(option, length=8)
             parts.append(f"{name}={option}")
     return ", ".join(parts)

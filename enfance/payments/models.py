@@ -34,8 +34,9 @@ class PaymentAttempt(models.Model):
     family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="payment_attempts")
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     provider = models.CharField(_("prestataire"), max_length=20)
-    # The régie's settings the attempt started with (config.options_of): its notices are checked, and the bank
-    # asked, with these, even once the régie has moved to another bank (a signed bank's secrets included).
+    # The régie's settings the attempt started with (config.options_of): the bank is asked, and its notices
+    # checked, with these, even once the régie has moved to another bank. Never a secret: a digest of each secret
+    # in use, and a notice is read with the régie's current secret only while its digest is this one.
     provider_options = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("état"), max_length=10, choices=State.choices, default=State.CREATED)
     amount = models.DecimalField(_("montant (€)"), max_digits=10, decimal_places=2)

@@ -83,9 +83,11 @@ def test_the_pay_button_sends_the_family_to_our_page_posting_the_banks_signed_fo
     response = client.post(reverse("payments:start"), {"regie": invoice.regie.pk})
     attempt = PaymentAttempt.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("payments:go", args=[attempt.token])
-    # The attempt keeps the régie's settings it started with (its notices are checked with them).
-    assert attempt.provider == "eopayment" and attempt.provider_options == {"backend": "systempayv2",
-                                                                            "options": SYSTEMPAY}
+    # The attempt keeps the régie's settings it started with, never a secret: a digest of the one in use (its
+    # notices are checked with the régie's secret only while it is that one).
+    public = {k: v for k, v in SYSTEMPAY.items() if not k.startswith("secret_")}
+    assert attempt.provider == "eopayment" and attempt.provider_options == {
+        "backend": "systempayv2", "options": public, "digests": {"secret_production": config.digest(SECRET)}}
     sent = form_of(attempt)
     assert attempt.bank_url == "https://paiement.systempay.fr/vads-payment/"
     assert sent["vads_amount"] == "1530" and sent["vads_site_id"] == "12345678"
@@ -103,10 +105,13 @@ def test_the_pay_button_sends_the_family_to_our_page_posting_the_banks_signed_fo
     assert "systempay" not in client.get(reverse("portal:home"))["Content-Security-Policy"]
 
 
-def test_the_pay_button_pages_let_the_redirect_to_payfip_through():
-    # Browsers apply form-action to the redirect that answers a form's POST: without PayFiP's origin in the
-    # policy, the pay button's POST answered by a redirect to payfip.gouv.fr goes nowhere.
-    response = Client().get(reverse("accounts:login"))
+def test_the_pay_button_pages_let_the_redirect_to_payfip_through(alice, invoice, client):
+    # Browsers apply form-action to the redirect that answers a form's POST, with the policy of the page holding
+    # the form: without PayFiP's origin in it, the pay button's POST answered by a redirect to payfip.gouv.fr
+    # goes nowhere. Only the pages holding a pay button allow it (tests/payments/test_portal_payment_ux.py).
+    assert "payfip" not in Client().get(reverse("accounts:login"))["Content-Security-Policy"]
+    client.force_login(alice)
+    response = client.get(reverse("portal:home"))
     assert "form-action 'self' https://www.payfip.gouv.fr;" in response["Content-Security-Policy"]
 
 
@@ -203,18 +208,45 @@ def test_the_result_page_and_the_sweep_never_ask_a_bank_that_cannot_be_asked(ali
     assert attempt.state == State.PAID and Payment.objects.count() == 1
 
 
-def test_a_regie_moved_to_another_bank_still_checks_its_old_attempts_notice_with_their_settings(alice, invoice):
+def test_a_regie_moved_to_another_bank_reads_no_notice_of_its_old_attempts_and_keeps_them_for_staff(alice, invoice):
     attempt = start(alice, invoice)
     notice = systempay_notice(attempt)
     invoice.regie.payment_settings = {"provider": "payfip", "numcli": "123456", "saisie": "W"}
     invoice.regie.save(update_fields=["payment_settings"])
-    forged = systempay_notice(attempt, secret="NotTheShopsSecret")
-    post_notice(attempt, forged)
+    # The attempt kept no secret: with the régie's gone, nothing can tell its notice from a forged one.
+    post_notice(attempt, notice)
     attempt.refresh_from_db()
-    assert attempt.state == State.PENDING and Payment.objects.count() == 0
-    post_notice(attempt, notice)  # signed with the secret the attempt started with: the family paid
+    assert attempt.state == State.PENDING and Payment.objects.count() == 0 and attempt.needs_review
+    assert attempt.events.filter(note=attempts.NOTE_SECRET_CHANGED, changed=False).exists()
+    assert "rien n'est enregistré" in attempts.NOTES[attempts.NOTE_SECRET_CHANGED]
+    # Back on the same shop with the same key (its digest is the attempt's): the notice is read and recorded,
+    # and the attempt no longer waits for staff.
+    systempay(invoice.regie)
+    post_notice(attempt, notice)
     attempt.refresh_from_db()
-    assert attempt.state == State.PAID and Payment.objects.count() == 1
+    assert attempt.state == State.PAID and Payment.objects.count() == 1 and not attempt.needs_review
+    assert attempt.events.filter(note=attempts.NOTE_REVIEW_CLEARED).exists()
+
+
+def test_a_notice_signed_with_a_rotated_secret_is_not_read_and_a_stored_secret_is_ignored(alice, invoice):
+    attempt = start(alice, invoice)
+    # An attempt of before secrets were dropped, holding them: they are never used.
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(provider_options={
+        **attempt.provider_options, "options": {**attempt.provider_options["options"], "secret_production": SECRET}})
+    systempay(invoice.regie, secret_production="Rotated2027")
+    post_notice(attempt, systempay_notice(attempt))  # signed with the revoked key
+    post_notice(attempt, systempay_notice(attempt, secret="Rotated2027"))  # with the new one: not the attempt's
+    attempt.refresh_from_db()
+    assert attempt.state == State.PENDING and Payment.objects.count() == 0 and attempt.needs_review
+    assert attempt.events.filter(note=attempts.NOTE_SECRET_CHANGED).count() == 2
+
+
+def test_rotating_the_key_of_the_other_mode_leaves_an_attempt_read_with_its_own(alice, invoice):
+    attempt = start(alice, invoice)  # PRODUCTION: signed with secret_production only
+    systempay(invoice.regie, secret_test="OtherTest2027")
+    post_notice(attempt, systempay_notice(attempt))
+    attempt.refresh_from_db()
+    assert attempt.state == State.PAID and Payment.objects.count() == 1 and not attempt.needs_review
 
 
 def test_an_attempt_that_kept_only_its_backend_is_refused_once_the_regie_moved(alice, invoice):
@@ -269,8 +301,10 @@ def test_staff_set_a_signed_bank_whose_secrets_are_never_shown_back(alice, invoi
     shown = RegieForm(instance=regie)["pay_options"].value()
     assert "Prod456" not in shown and "Abc123" not in shown and "secret_production = ********" in shown
     assert "Prod456" not in config.shown(settings_)  # the régie's history: a digest, that says it changed
-    # Sent back as shown: the secrets are kept; a new site number is taken.
-    form = RegieForm({**data, "pay_options": shown.replace("87654321", "11112222")}, instance=regie)
+    # Sent back as shown, with the page's fingerprint: the secrets are kept; a new site number is taken.
+    page = RegieForm(instance=regie)["pay_fingerprint"].value()
+    form = RegieForm({**data, "pay_options": shown.replace("87654321", "11112222"), "pay_fingerprint": page},
+                     instance=regie)
     assert form.is_valid(), form.errors
     assert form.cleaned_data["payment_settings"]["options"] == {
         "vads_site_id": "11112222", "secret_test": "Abc123", "secret_production": "Prod456",

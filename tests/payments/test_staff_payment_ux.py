@@ -59,6 +59,11 @@ def sips_post(attempt, data, key=SIPS["secret_key"]):
                          content_type="application/x-www-form-urlencoded")
 
 
+def page_of(regie):
+    """What the régie's page carries besides its fields: the fingerprint of the payment settings it shows."""
+    return {"pay_fingerprint": RegieForm(instance=regie)["pay_fingerprint"].value()}
+
+
 def regie_data(regie, **payment):
     return {"name": regie.name, "code": regie.code, "address": regie.address or "Place de la mairie",
             "hours": regie.hours or "Lundi", "payment_days": 30, "pay_link": "", **payment}
@@ -181,7 +186,8 @@ def test_an_error_names_what_is_accepted_and_keeps_the_typed_text_with_stored_se
     url = reverse("backoffice:regie_edit", args=[invoice.regie_id])
     typed = ("vads_site_id = 12345678\nsecret_test = ********\nsecret_production = ********\n"
              "vads_ctx_mode = production\nsignature_algo = hmac_sha256")
-    page = body(client.post(url, regie_data(invoice.regie, pay_provider="eopayment:systempayv2", pay_options=typed)))
+    page = body(client.post(url, regie_data(invoice.regie, pay_provider="eopayment:systempayv2", pay_options=typed,
+                                            **page_of(invoice.regie))))
     assert "« vads_ctx_mode » : « TEST » ou « PRODUCTION », pas « production »." in page
     assert "votre saisie est conservée dans le champ" in page
     textarea = re.search(r'<textarea name="pay_options"[^>]*>(.*?)</textarea>', page, re.S).group(1)
@@ -285,10 +291,12 @@ def test_another_shop_flags_the_attempts_in_flight_which_keep_their_settings(ali
     assert alice.family.display_name in listing and "à vérifier" in listing
     page = text(attempt_page(client, open_attempt))
     assert "la banque de la régie a changé pendant ce paiement : à contrôler" in page
-    # Its notice, signed with the secret it started with, is still checked with it and recorded.
+    # Its notice, signed with the secret it started with, is not read: the régie no longer holds that secret
+    # (the attempt never kept it), so nothing tells it from one forged with a leaked key. Staff check it.
     post_notice(open_attempt, systempay_notice(open_attempt))
     open_attempt.refresh_from_db()
-    assert open_attempt.state == State.PAID and open_attempt.payment is not None
+    assert open_attempt.state == State.PENDING and open_attempt.payment is None and open_attempt.needs_review
+    assert "notification non lue" in text(attempt_page(client, open_attempt))
 
 
 def test_a_family_starts_a_new_payment_with_the_new_settings_rather_than_the_old_attempt(alice, invoice, admin_user,
@@ -323,12 +331,13 @@ def test_saving_the_regie_without_changing_its_bank_flags_nothing(alice, invoice
     login_client(client, admin_user)
     shown = RegieForm(instance=invoice.regie)["pay_options"].value()
     save_through_the_form(client, invoice.regie, pay_provider="eopayment:systempayv2", pay_options=shown,
-                          name="Régie renommée")
+                          name="Régie renommée", **page_of(invoice.regie))
     attempt.refresh_from_db()
     assert not attempt.needs_review and start(alice, invoice.regie).pk == attempt.pk
 
 
-def test_the_regies_one_url_still_takes_an_old_attempts_notice_after_the_move(alice, invoice, admin_user, client):
+def test_the_regies_one_url_reads_no_old_attempts_notice_after_the_move_and_keeps_it_for_staff(alice, invoice,
+                                                                                               admin_user, client):
     systempay(invoice.regie)
     attempt = start(alice, invoice.regie)
     login_client(client, admin_user)
@@ -337,9 +346,27 @@ def test_the_regies_one_url_still_takes_an_old_attempts_notice_after_the_move(al
     forged = systempay_notice(attempt, secret="NotTheShopsSecret")
     assert Client().post(path, urlencode(forged), content_type="application/x-www-form-urlencoded").status_code == 404
     assert Client().post(path, urlencode(systempay_notice(attempt)),
+                         content_type="application/x-www-form-urlencoded").status_code == 404
+    attempt.refresh_from_db()
+    assert attempt.state == State.PENDING and Payment.objects.count() == 0 and attempt.needs_review
+    assert attempt.events.filter(note=attempts.NOTE_SECRET_CHANGED).count() == 2
+
+
+def test_the_regies_one_url_still_takes_an_old_attempts_notice_when_the_shops_key_is_kept(alice, invoice,
+                                                                                         admin_user, client):
+    systempay(invoice.regie)
+    attempt = start(alice, invoice.regie)
+    login_client(client, admin_user)
+    shown = RegieForm(instance=invoice.regie)["pay_options"].value()
+    save_through_the_form(client, invoice.regie, pay_provider="eopayment:systempayv2",
+                          pay_options=shown.replace("12345678", "99998888"), **page_of(invoice.regie))
+    attempt.refresh_from_db()
+    assert attempt.needs_review  # another shop number: flagged, never reused
+    path = reverse("payments:regie_notify", args=[invoice.regie.code])
+    assert Client().post(path, urlencode(systempay_notice(attempt)),
                          content_type="application/x-www-form-urlencoded").status_code == 200
     attempt.refresh_from_db()
-    assert attempt.state == State.PAID and Payment.objects.count() == 1
+    assert attempt.state == State.PAID and Payment.objects.count() == 1 and not attempt.needs_review
 
 
 # --- 5. a signed notice in another currency --------------------------------------------------------------------
@@ -373,3 +400,67 @@ def test_sips_a_notice_in_another_currency_records_nothing(alice, invoice):
     sips_post(attempt, data.replace("826", "978"))  # the same operation in euros: recorded
     attempt.refresh_from_db()
     assert attempt.state == State.PAID and Payment.objects.get().amount == Decimal("15.30")
+
+
+# --- review of 68c6d02: the form's fingerprint, repeated names, deferred capture, flags answered ----------------
+
+def test_a_save_over_another_administrators_keeps_the_typed_text_and_says_to_reload(invoice, admin_user, client):
+    systempay(invoice.regie)
+    page = page_of(invoice.regie)  # B opens the page
+    other = login_client(Client(), admin_user)
+    save_through_the_form(other, invoice.regie, pay_provider="eopayment:systempayv2", pay_options=NEW_SHOP)
+    login_client(client, admin_user)
+    typed = "vads_site_id = 12345678\nsecret_test = ********\nsecret_production = ********\nvads_ctx_mode = TEST"
+    response = client.post(reverse("backoffice:regie_edit", args=[invoice.regie_id]),
+                           regie_data(invoice.regie, pay_provider="eopayment:systempayv2", pay_options=typed,
+                                      name="Régie renommée", **page))
+    html = unescape(body(response))
+    assert response.status_code == 200
+    assert ("Les réglages de paiement ont été modifiés entre-temps par quelqu'un d'autre : rechargez la page."
+            in html)
+    assert re.search(r'<textarea name="pay_options"[^>]*>(.*?)</textarea>', html, re.S).group(1).strip() == typed
+    invoice.regie.refresh_from_db()
+    assert invoice.regie.payment_settings["options"]["vads_site_id"] == "99998888"
+    assert invoice.regie.name != "Régie renommée"
+
+
+@pytest.mark.parametrize("options, message", [
+    ("vads_site_id = 1\nsecret_test = abc\n\nvads_site_id = 2",
+     "« vads_site_id » est écrit deux fois (lignes 1 et 4) : gardez une seule ligne."),
+    ("vads_site_id = 87654321\nsecret_test = abc\ncapture_day = 3",
+     "« capture_day » est refusé : le paiement est débité aussitôt, en une fois (pas de remise différée)."),
+])
+def test_a_repeated_name_and_a_deferred_capture_are_refused(invoice, options, message):
+    form = RegieForm(regie_data(invoice.regie, pay_provider="eopayment:systempayv2", pay_options=options),
+                     instance=invoice.regie)
+    assert not form.is_valid() and any(message in error for error in form.errors["pay_options"]), form.errors
+
+
+def test_deferred_capture_is_not_in_any_banks_parameter_table():
+    for kind in signed.BACKENDS:
+        assert "capture_day" not in {row["name"] for row in config.parameter_table(kind)}
+
+
+def test_a_payfip_test_transaction_is_only_closed_or_marked_as_checked(alice, invoice, staff_page, staff):
+    payfip(invoice.regie, saisie="T")
+    attempt = start(alice, invoice.regie)
+    assert [name for name, _label in attempts.decisions(attempt)] == ["close"]
+    PaymentAttempt.objects.filter(pk=attempt.pk).update(state=State.PAID, paid_amount=Decimal("15.30"),
+                                                        needs_review=True, test=True)
+    attempt.refresh_from_db()
+    assert [name for name, _label in attempts.decisions(attempt)] == ["dismiss"]
+    with pytest.raises(attempts.PaymentRefused, match="transaction de test"):
+        attempts.reconcile(attempt, actor=staff, decision="record", note="vu")
+    assert Payment.objects.count() == 0
+
+
+def test_an_attempt_kept_for_its_currency_then_paid_in_euros_is_no_longer_to_check(alice, invoice, staff_page):
+    systempay(invoice.regie)
+    attempt = start(alice, invoice.regie)
+    post_notice(attempt, systempay_notice(attempt, vads_currency="840"))
+    attempt.refresh_from_db()
+    assert attempt.needs_review and attempt.state == State.PENDING
+    post_notice(attempt, systempay_notice(attempt))
+    attempt.refresh_from_db()
+    assert attempt.state == State.PAID and attempt.payment is not None and not attempt.needs_review
+    assert "payé du montant demandé, en euros : n'est plus à vérifier" in text(attempt_page(staff_page, attempt))

@@ -56,6 +56,7 @@ class Backend:
     secrets: tuple  # options never shown back to staff
     must_type: tuple = ()  # options staff must type even when eopayment has a default (a published test key)
     allowed: tuple = ()  # ((option, (values...)), ...): the values we accept (immediate capture only)
+    refused_options: tuple = ("capture_day",)  # eopayment's options we never take (deferred capture)
 
     def signed_field(self, name) -> bool:
         return True
@@ -65,6 +66,10 @@ class Backend:
 
     def is_test(self, options) -> bool:
         raise NotImplementedError
+
+    def secrets_in_use(self, options) -> tuple:
+        """The secrets a notice of a payment made with `options` is signed with (the attempt keeps their digest)."""
+        return self.secrets
 
 
 class _SystemPay(Backend):
@@ -82,6 +87,9 @@ class _SystemPay(Backend):
 
     def is_test(self, options):
         return self.mode(options) != "PRODUCTION"
+
+    def secrets_in_use(self, options):
+        return ("secret_production",) if self.mode(options) == "PRODUCTION" else ("secret_test",)
 
 
 class _Sips(Backend):
@@ -153,6 +161,8 @@ def rules(kind):
     found = []
     for parameter in parameters(kind):
         name = parameter["name"]
+        if name in backend.refused_options:
+            continue
         spec = systempayv2.PARAMETER_MAP.get(name) if isinstance(backend, _SystemPay) else None
         known = [c[0] if isinstance(c, (list, tuple)) else c for c in (parameter.get("choices") or
                                                                      (spec.choices if spec else None) or ())]
