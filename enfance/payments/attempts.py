@@ -121,6 +121,15 @@ def _overlaps(attempt, invoice_ids):
     return not theirs or not invoice_ids or bool(theirs & set(invoice_ids))
 
 
+def _scope(attempt):
+    """What the attempt pays: frozenset() for the whole balance, else its invoices' ids."""
+    return frozenset(attempt.invoices.values_list("pk", flat=True))
+
+
+def _scope_of(invoice_ids, invoices):
+    return frozenset(i.pk for i in invoices) if invoice_ids else frozenset()
+
+
 def _locked(pk):
     """The attempt, its row locked (its own row only: the household's and the régie's are the ledger's to lock,
     and record_online locks the household after it)."""
@@ -235,7 +244,11 @@ def _open(regie, family, user, invoice_ids):
             name, provider = found
             amount, invoices = due(regie, family, invoice_ids)
             current = in_progress(regie, family, invoice_ids, outdated=outdated)
-            if current is not None and current.amount == amount:
+            # The same amount, or another scope (the whole balance in progress while one invoice is asked, or
+            # the reverse): shown again, never closed under the payer's feet. Only the same invoices for another
+            # amount (the ledger changed) supersede it.
+            if current is not None and (current.amount == amount or _scope(current) != _scope_of(invoice_ids,
+                                                                                                 invoices)):
                 current.reused = True
                 if outdated:  # flagged once the household's lock is released (apply()'s order: attempt first)
                     transaction.on_commit(lambda: flag_outdated(regie, ids=outdated))
@@ -292,9 +305,14 @@ def start(*, regie, family, user, invoice_ids=(), url_for):
     invoice_ids = sorted(set(invoice_ids))
     # Older open attempts are asked about first (outside any lock: the bank may be slow): one that was paid is
     # recorded before anything is computed from the ledger.
-    for stale in PaymentAttempt.objects.filter(regie=regie, family=family, state__in=PaymentAttempt.OPEN_STATES,
-                                               created_at__lt=timezone.now() - REUSE).exclude(reference=""):
-        check(stale, source=Source.PAGE)
+    now = timezone.now()
+    for stale in PaymentAttempt.objects.filter(
+            Q(state__in=PaymentAttempt.OPEN_STATES, created_at__lt=now - REUSE)
+            # and those closed on our side lately: paid in another tab after an abandon, never charged twice
+            | Q(state__in=[State.CANCELLED, State.EXPIRED], created_at__gte=now - RECHECK),
+            regie=regie, family=family).exclude(reference=""):
+        if stale.is_open or config.can_ask(stale.provider):
+            check(stale, source=Source.PAGE)
     for _round in range(STARTS):
         try:
             opened = _open(regie, family, user, invoice_ids)
@@ -517,9 +535,20 @@ def _record(attempt):
 
 
 def abandon(attempt, *, actor):
-    """The family gives up an attempt still open (another tab, a mistake): it is closed on our side. Should the
-    bank confirm a payment afterwards, check() still records it: the money was taken."""
+    """The family gives up an attempt still open (another tab, a mistake): a bank that can be asked is asked
+    first (outside any lock: it may have been paid in another tab, its notice not come yet), then the attempt
+    is closed on our side if still open. Should the bank confirm a payment afterwards, check() still records
+    it: the money was taken."""
+    if attempt.is_open and attempt.reference and config.can_ask(attempt.provider):
+        attempt = check(attempt, source=Source.FAMILY, actor=actor)
     return _close(attempt, Source.FAMILY, note=NOTE_ABANDONED, actor=actor)
+
+
+def closed_here_recently(attempt):
+    """Closed on our side (abandoned, superseded, expired here) with the bank's reference, less than RECHECK
+    after its start: the bank may still have been paid, so pages ask it as they ask an open attempt."""
+    return (attempt.state in (State.CANCELLED, State.EXPIRED) and bool(attempt.reference)
+            and attempt.created_at >= timezone.now() - RECHECK)
 
 
 def _close(attempt, source, *, note, actor=None):

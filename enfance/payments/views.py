@@ -115,7 +115,9 @@ def result(request, token):
     """The attempt's outcome, for whoever holds its token (the phone's session may have expired at the bank).
     While it is pending the page asks the bank again and refreshes itself, with or without JavaScript."""
     attempt = get_object_or_404(PaymentAttempt.objects.select_related("regie", "family"), token=token)
-    if attempt.is_open and attempt.reference and (
+    # An attempt closed on our side lately is asked too: paid in another tab after an abandon, its page must
+    # never say that nothing was charged.
+    if (attempt.is_open or attempts.closed_here_recently(attempt)) and attempt.reference and (
             attempt.checked_at is None or timezone.now() - attempt.checked_at > attempts.PAGE_CHECK_EVERY):
         attempt = attempts.check(attempt, source=attempts.Source.PAGE)
     own = _own(request, attempt)
@@ -129,6 +131,7 @@ def result(request, token):
         "refresh": attempt.is_open,
         "bank_link": to_bank(attempt) if own and attempt.is_open and attempt.bank_url else "",
         "again": _again(attempt) if own and attempt.state in _PAY_AGAIN else None,
+        "asked": config.can_ask(attempt.provider),
     })
 
 
@@ -148,6 +151,20 @@ def _again(attempt):
     except attempts.PaymentRefused:  # the invoice is no longer to pay
         return None
     return {"amount": amount, "invoice": invoices[0] if invoices else None} if amount > 0 else None
+
+
+def mark_invoice_in_progress(family, regie, invoice):
+    """For an invoice's pay button: sets `regie.payment_in_progress` to the household's attempt that pressing it
+    would show again (attempts.start: one in progress on this invoice or on the whole balance, unless it is for
+    this invoice alone and another amount), else None. Two queries, none when nothing is left to pay."""
+    regie.payment_in_progress = None
+    if not invoice.left or invoice.left <= 0:
+        return
+    current = attempts.in_progress(regie, family, [invoice.pk])
+    if current is not None:
+        scope = set(current.invoices.values_list("pk", flat=True))
+        if scope != {invoice.pk} or current.amount == invoice.left:
+            regie.payment_in_progress = current
 
 
 def mark_in_progress(family, owed):

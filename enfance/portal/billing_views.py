@@ -16,7 +16,7 @@ from enfance.core.pagination import paginate
 from enfance.core.values import parse_id
 from enfance.documents import invoice as invoice_pdf
 from enfance.documents.http import pdf_response
-from enfance.payments.views import mark_in_progress
+from enfance.payments.views import mark_in_progress, mark_invoice_in_progress
 
 from .decorators import family_required
 
@@ -51,6 +51,7 @@ def invoices(request):
 def invoice(request, invoice_id):
     found = portal_queries.get_invoice_for_family(request.family, invoice_id)
     detail = portal_queries.invoice_detail(found)
+    mark_invoice_in_progress(request.family, found.regie, found)  # its pay button: two queries, if left to pay
     return render(request, "portal/billing/invoice.html", {
         "invoice": found, "detail": detail, "regie": found.regie,
         # What the PDF prints: the previous balance plus this invoice, as of its issue.

@@ -101,7 +101,8 @@ def test_not_paying_now_abandons_and_says_nothing_was_charged(open_context, alic
     attempt.refresh_from_db()
     assert attempt.state == State.CANCELLED
     assert result_title(page) == "Paiement abandonné"
-    assert page.get_by_text(NOTHING_CHARGED).is_visible()
+    # SystemPay cannot be asked: what is known, no payment confirmed (a notice may still come)
+    assert page.get_by_text("La banque ne nous a confirmé aucun paiement.").is_visible()
     # No longer a page "en cours" that refreshes itself.
     assert page.locator('script[src*="payments/refresh"]').count() == 0
     assert page.locator("noscript").count() == 0

@@ -95,7 +95,9 @@ def test_not_paying_now_on_the_bank_form_page_abandons_and_says_nothing_was_char
     attempt.refresh_from_db()
     assert attempt.state == State.CANCELLED
     assert PaymentEvent.objects.filter(attempt=attempt, source=PaymentEvent.Source.FAMILY, changed=True).exists()
-    assert "Paiement abandonné" in result and NOTHING_CHARGED in result
+    # SystemPay cannot be asked: the page says what is known (no payment confirmed), not that nothing was taken
+    assert "Paiement abandonné" in result and "La banque ne nous a confirmé aucun paiement." in result
+    assert NOTHING_CHARGED not in result
     assert 'http-equiv="refresh"' not in result and "payments/refresh.js" not in result  # no longer refreshing
     assert PAY_1530 in result  # pay again, for the same balance
     assert f'action="{reverse("payments:start")}"' in result
@@ -148,8 +150,10 @@ def test_the_home_page_invoices_and_statement_show_the_payment_in_progress_inste
         html = body(client.get(url))
         assert in_progress_link(html, attempt), url
         assert PAY_1530 not in html and "voir où il en est" in html, url
-    # The invoice's own button pays that invoice alone: attempts.start decides there (reused or not).
-    assert "Payer cette facture par carte" in body(client.get(reverse("portal:invoice", args=[invoice.pk])))
+    # The invoice's own page too: a whole-balance payment in progress covers it (pressing its button showed it
+    # again at best, and closed it under the payer's feet at worst).
+    html = body(client.get(reverse("portal:invoice", args=[invoice.pk])))
+    assert in_progress_link(html, attempt) and "Payer cette facture par carte" not in html
 
 
 def _older(attempt):

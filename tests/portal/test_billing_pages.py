@@ -340,8 +340,8 @@ PAGES = [
     ("portal:invoices", False, 8),  # + the count and the page of invoices, the balances (2), their régies, the QF,
     # the payments in progress of every régie owed, at once (payments.views.mark_in_progress: "un paiement est en
     # cours" instead of a second pay button)
-    ("portal:invoice", True, 8),  # + the invoice, its lines, credit notes, allocations, their payments' history,
-    # what is left (2)
+    ("portal:invoice", True, 9),  # + the invoice, its lines, credit notes, allocations, their payments' history,
+    # what is left (2), a payment in progress on it (payments.views.mark_invoice_in_progress, when left to pay)
     ("portal:statement", False, 6),  # + the household's régies, its invoices, its payments and their allocations,
     # the régie's payment in progress (payments.views.mark_in_progress, when something is owed)
 ]
