@@ -62,7 +62,13 @@ def test_a_household_books_a_week_for_two_children_cancels_a_day_and_declares_an
 
     # Cancel Tuesday for the first child.
     page.goto(f"/portail/reservations/?mois={days[1]:%Y-%m}")
-    page.locator(f"[id='c{first.pk}.{canteen.pk}.{days[1]:%Y%m%d}']").uncheck()
+    box = page.locator(f"[id='c{first.pk}.{canteen.pk}.{days[1]:%Y%m%d}']")
+    # Booked and untouched: nothing says it is about to be cancelled (the cell's hidden "was" input once matched
+    # the rule meant for an unticked box, and every booking read "À enregistrer pour annuler").
+    note = box.locator("xpath=..").locator(".cal-note")
+    assert "annuler" not in note.evaluate("n => getComputedStyle(n, '::before').content")
+    box.uncheck()
+    assert "À enregistrer pour annuler" in note.evaluate("n => getComputedStyle(n, '::before').content")
     with page.expect_navigation():
         page.get_by_role("button", name="Enregistrer mes changements").first.click()
     assert Booking.objects.get(child=first, day=days[1]).state == "cancelled"
