@@ -423,6 +423,9 @@ def change_summary(cancelled, booked):
     refused = [(b, result) for b, result in cancelled if isinstance(result, BookingRefused)]
     late = sorted({b.day for b, result in refused if result.code == BookingRefused.CANCEL_DEADLINE})
     parts = []
+    done = sum(1 for b, result in cancelled if not isinstance(result, BookingRefused) and b.state == Booking.State.BOOKED)
+    if done:
+        parts.append(ngettext("%(n)s réservation annulée.", "%(n)s réservations annulées.", done) % {"n": done})
     if late:
         parts.append(ngettext(
             "Ce jour reste réservé, son délai d'annulation étant passé (déclarez une absence si besoin) : %(days)s.",

@@ -521,10 +521,20 @@ def apply(attempt_id, outcome, *, source, actor=None):
         else:
             note = ""  # still pending, or a late refusal of an attempt already closed
         attempt.save(update_fields=fields)
+        if not changed and not note and _repeats_last_event(attempt, source, outcome):
+            return attempt  # the result page asking every few seconds: counted (checks), kept once
         _event(attempt, source, state=outcome.state, changed=changed, raw=outcome.raw, note=note, actor=actor)
         if cleared:
             _event(attempt, source, state=outcome.state, note=NOTE_REVIEW_CLEARED, actor=actor)
     return attempt
+
+
+def _repeats_last_event(attempt, source, outcome):
+    """The bank said again, to the same asker, exactly what the attempt's last event holds (a pending page's
+    refresh): staff would read a hundred rows of "pas encore de résultat"."""
+    last = attempt.events.order_by("-pk").first()
+    return (last is not None and last.source == source and last.state == outcome.state and not last.changed
+            and not last.note and last.raw == (outcome.raw or {}))
 
 
 def _record(attempt):

@@ -278,3 +278,16 @@ def test_payfip_amount_reported_otherwise_is_kept_for_review(alice, invoice, sim
     simulator.pay(attempt.reference, montant="999")
     attempt = attempts.check(attempt, source=PaymentEvent.Source.NOTIFICATION)
     assert attempt.needs_review and attempt.paid_amount == Decimal("9.99") and not Payment.objects.exists()
+
+
+def test_a_pending_page_asking_again_and_again_keeps_one_event_of_it(alice, invoice):
+    # The pending page asks the bank every few seconds: staff read a hundred rows of "pas encore de résultat".
+    attempt = start(alice)
+    before = attempt.events.count()
+    for _ in range(3):
+        attempts.check(attempt, source=attempts.Source.PAGE)
+    attempt.refresh_from_db()
+    assert attempt.events.count() == before + 1 and attempt.checks == 3
+    decide(attempt, "paid")
+    attempts.check(attempt, source=attempts.Source.PAGE)
+    assert attempt.events.filter(changed=True, state=base.PAID).count() == 1

@@ -147,7 +147,8 @@ def test_a_new_pattern_and_an_end_are_requests_on_the_households_registration(wo
     booked = live.filter(state="booked").count()
     # what the new pattern booked, told to the household
     # (the school holidays, when the centre does not run, are no refusal)
-    assert change.answer == (f"{booked} réservations faites, 1 refusée (Les réservations pour ce jour sont closes "
+    assert change.answer == ("5 réservations annulées.\n"  # the whole days the old pattern had booked
+                             f"{booked} réservations faites, 1 refusée (Les réservations pour ce jour sont closes "
                              "depuis le jeudi 3 décembre à 12 h 00).")
     client.post(reverse("portal:registration_end", args=[registration.pk]), {"from_day": "2027-01-04"})
     requests.approve(ChangeRequest.objects.get(request_type="registration_change", status="pending").pk, staff=staff)
@@ -190,7 +191,8 @@ def test_an_approved_end_tells_the_household_which_days_stay_booked(world, clien
     OutgoingEmail.objects.all().delete()
     requests.approve(change.pk, staff=staff, comment="Bien noté.")
     change.refresh_from_db()
-    assert change.answer.startswith("Bien noté.\n\nCe jour reste réservé, son délai d'annulation étant passé")
+    assert change.answer.startswith("Bien noté.\n\n4 réservations annulées.\nCe jour reste réservé, son délai "
+                                    "d'annulation étant passé")
     assert "mercredi 16 décembre 2026" in change.answer
     told = OutgoingEmail.objects.get(to=alice.email)
     assert "mercredi 16 décembre 2026" in told.text_body and "&#x27;" not in told.text_body
