@@ -386,9 +386,13 @@ class RegistrationChangeType(registry.RequestType):
         return self._query(request).select_for_update(no_key=True).first()
 
     def rows(self, request, target):
+        """The new week as asked, beside the one the registration had when asked (and has now): once approved,
+        the registration's pattern is the new one, so "now" alone would rewrite the history."""
         rows = pattern_rows(request.proposed)
-        if target is not None:
-            rows.append(registry.Row(key="now", label=_("Semaine type actuelle"), proposed=pattern_text(target.pattern)))
+        for row in rows:
+            if row.label == str(_("Semaine type")):
+                row.before = pattern_text(request.before.get("pattern"))
+                row.current = pattern_text(target.pattern) if target is not None else ""
         return rows
 
     def conflicts(self, request, target):

@@ -144,6 +144,10 @@ def test_a_new_pattern_and_an_end_are_requests_on_the_households_registration(wo
     live = Booking.objects.exclude(state="cancelled")
     assert set(live.values_list("unit_id", flat=True)) == {half.pk}
     change.refresh_from_db()
+    # The request's rows keep the week it replaced, even once the registration holds the new one.
+    week = {row.label: row for row in change.type.rows(change, Registration.objects.get(pk=registration.pk))}
+    assert week["Semaine type"].before == "mercredi : Journée avec repas"
+    assert week["Semaine type"].proposed == week["Semaine type"].current == "mercredi : Matinée"
     booked = live.filter(state="booked").count()
     # what the new pattern booked, told to the household
     # (the school holidays, when the centre does not run, are no refusal)
