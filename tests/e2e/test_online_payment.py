@@ -97,7 +97,7 @@ def shoot(page, name):
 
 @contextmanager
 def refresh_held(page):
-    """While pending, the result page refreshes itself every 5 s (refresh.js, or a <noscript> meta): its reload is held
+    """While pending, the result page refreshes itself every 10 s (refresh.js, or a <noscript> meta): its reload is held
     at the network (the document stays as it is, meta tag included) so that an audit is never cut short by it."""
     held = []
     url = page.url

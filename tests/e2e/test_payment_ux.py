@@ -162,6 +162,12 @@ def test_the_home_page_shows_the_payment_in_progress_and_its_page_is_made_for_a_
         stop.click()
         assert page.get_by_text("Mise à jour automatique arrêtée.").is_visible() and stop.is_hidden()
         shoot(page, "05-result-pending")
+    # After five minutes of reloads the page stops by itself and says so (counted across reloads).
+    page.evaluate("key => sessionStorage.setItem(key, String(Date.now() - 301000))",
+                  f"refresh-since:/paiement/{attempt.token}/")
+    page.reload()
+    assert page.get_by_text("arrêtée au bout de 5 minutes").is_visible()
+    assert page.get_by_role("button", name="Arrêter la mise à jour automatique").is_hidden()
     # Without JavaScript the page refreshes itself (a <noscript> meta): no stop button that would do nothing.
     bare = open_context(**PHONE, java_script_enabled=False).new_page()
     login(bare, alice.username, PASSWORD)

@@ -63,7 +63,7 @@ def test_the_result_page_by_token_refreshes_while_pending_and_names_no_one(alice
     attempt = attempts.start(regie=invoice.regie, family=alice.family, user=alice, invoice_ids=[invoice.pk],
                              url_for=url_for)
     anonymous = body(client.get(reverse("payments:result", args=[attempt.token])))
-    assert '<meta http-equiv="refresh" content="5">' in anonymous and "Paiement en cours" in anonymous
+    assert '<meta http-equiv="refresh" content="10">' in anonymous and "Paiement en cours" in anonymous
     assert alice.family.display_name not in anonymous and invoice.number in anonymous  # the refdet only
     assert "Abandonner" not in anonymous
     decide(attempt, SandboxOperation.Outcome.PAID)
