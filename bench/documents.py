@@ -3,7 +3,7 @@
 
 On the children of the database of DATABASE_URL, or var/enfance.sqlite3 (`make demo-db`, or a database filled by
 `manage.py generate_commune`). The sheets' data (queries, JSON, the photo) is made once, first, and timed apart;
-then each variant renders every sheet from the same sys.inputs:
+then each variant renders every sheet from the same inputs (renderer.inputs(): /data.json and the images):
 
 - fresh compile, system fonts: `typst.compile()` per document, the system's and Typst's own fonts searched too;
 - fresh compile, project fonts: `typst.compile()` per document, enfance/documents/fonts only;
@@ -42,18 +42,23 @@ def run(count, *, complete=False, out=sys.stdout):
     if not children:
         raise SystemExit("No child in this database: run `make demo-db` or `manage.py generate_commune` first.")
     start = time.perf_counter()
-    inputs = [renderer.sys_inputs(*child_sheet.build(child, complete=complete)) for child in children]
+    inputs = [renderer.inputs(*child_sheet.build(child, complete=complete)) for child in children]
     data_ms = (time.perf_counter() - start) * 1000 / len(children)
-    path, root, font_dir = str(renderer.template_path("child_sheet")), str(renderer.TEMPLATE_DIR), str(renderer.FONT_DIR)
+    root, font_dir = str(renderer.TEMPLATE_DIR), str(renderer.FONT_DIR)
+    source = renderer.template_path("child_sheet").read_bytes()
+
+    def files(i):
+        return {"main.typ": source, "data.json": i.data}
+
     variants = {
-        "fresh compile, system fonts": lambda i: typst.compile(path, root=root, font_paths=[font_dir], sys_inputs=i),
-        "fresh compile, project fonts": lambda i: typst.compile(path, root=root, font_paths=[font_dir],
-                                                                ignore_system_fonts=True, sys_inputs=i),
-        "reused compiler": lambda i: renderer.compiler("child_sheet").compile(sys_inputs=i),
-        "reused compiler, PDF/A-2b": lambda i: renderer.compiler("child_sheet").compile(
-            sys_inputs=i, pdf_standards=renderer.PDF_A, timestamp=int(time.time())),
+        "fresh compile, system fonts": lambda i: typst.compile(files(i), root=root, font_paths=[font_dir],
+                                                               sys_inputs=i.images),
+        "fresh compile, project fonts": lambda i: typst.compile(files(i), root=root, font_paths=[font_dir],
+                                                                ignore_system_fonts=True, sys_inputs=i.images),
+        "reused compiler": lambda i: renderer._compile("child_sheet", i, pdf_a=False),
+        "reused compiler, PDF/A-2b": lambda i: renderer._compile("child_sheet", i, pdf_a=True),
     }
-    renderer.compiler("child_sheet").compile(sys_inputs=inputs[0])  # the first compile reads fonts and templates
+    renderer._compile("child_sheet", inputs[0], pdf_a=False)  # the first compile reads fonts and templates
     kind = "complete" if complete else "simple"
     print(f"{len(children)} {kind} child sheets; their data (queries, JSON, photo): {data_ms:.1f} ms per sheet",
           file=out)

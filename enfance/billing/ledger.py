@@ -1,6 +1,6 @@
 """A household's account with a régie: issued invoices add to its debt, credit notes and payments take away."""
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 
 from .models import Allocation, Invoice, Payment
 from .money import ZERO, money
@@ -34,6 +34,27 @@ def remaining(invoices):
     for row in Allocation.objects.filter(invoice_id__in=ids).values("invoice_id").annotate(paid=Sum("amount")):
         left[row["invoice_id"]] -= row["paid"]
     return {pk: max(money(value), ZERO) for pk, value in left.items()}
+
+
+def credit_at_issue(invoice_ids):
+    """{invoice id: the account's credit it took at its issue}: what payments recorded before it was issued paid
+    on it. Only payments.allocate_credit gives those (the invoice did not exist before), after an issue and
+    before its PDFs are made (runs.after_issue). Less than the credit the account held when part of it could
+    not pay this invoice: a CESU never pays a meal."""
+    used = dict.fromkeys(invoice_ids, ZERO)
+    for row in (Allocation.objects.filter(invoice_id__in=used, payment__recorded_at__lt=F("invoice__issued_at"))
+                .values("invoice_id").annotate(total=Sum("amount"))):
+        used[row["invoice_id"]] = money(row["total"])
+    return used
+
+
+def free_cesu(regie, family):
+    """What the household's CESU left unallocated with this régie: a credit only childcare can take."""
+    payments = Payment.objects.filter(regie=regie, family=family, means=Payment.Means.CESU, amount__gt=0,
+                                      reversal__isnull=True)
+    paid = payments.aggregate(total=Sum("amount"))["total"] or ZERO
+    allocated = (Allocation.objects.filter(payment__in=payments).aggregate(total=Sum("amount"))["total"] or ZERO)
+    return money(paid - allocated)
 
 
 # --- how a payment's money moved between invoices -------------------------------------------------------------

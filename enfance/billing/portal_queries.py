@@ -9,6 +9,7 @@ and the desk never disagree on what a household owes.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
@@ -17,8 +18,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from enfance.core.templatetags.enfance import day_month
 
@@ -379,8 +380,14 @@ def _join(items):
 def days_text(iso_days):
     """A line's days in French, a month at a time, runs of three days or more in a row shortened:
     ["décembre 2026 : du 1er au 5, 9 et 16"]. Values that are not ISO dates are left out."""
+    # Memoised: the invoices of a run mostly share a few weekly patterns, and each is worded once per language.
+    return list(_days_text(get_language(), tuple(str(value) for value in iso_days or ())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _days_text(_language, iso_days):
     days = set()
-    for value in iso_days or ():
+    for value in iso_days:
         try:
             days.add(datetime.date.fromisoformat(str(value)))
         except ValueError:
@@ -404,7 +411,7 @@ def days_text(iso_days):
             else:
                 parts.extend(_day_number(day) for day in run)
         groups.append(_("%(month)s : %(days)s") % {"month": date_format(in_month[0], "F Y"), "days": _join(parts)})
-    return groups
+    return tuple(groups)
 
 
 def _long_date(day, *, year=True):

@@ -17,7 +17,7 @@ import logging
 from itertools import groupby
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,12 +81,16 @@ def fingerprint(unit_ids, first_day, last_day):
     too."""
     digest = hashlib.sha256()
     span = (first_day, last_day)
-    booking_families = Booking.objects.filter(unit_id__in=unit_ids, day__range=span).values("family_id")
     # A child present without booking is billed to the households it is linked to (pricing.price_households).
     unbooked_children = Attendance.objects.filter(unit_id__in=unit_ids, day__range=span,
                                                   booking__isnull=True).values("child_id")
-    linked_families = ChildLink.objects.filter(child_id__in=unbooked_children).values("family_id")
-    billed = Q(family_id__in=booking_families) | Q(family_id__in=linked_families)
+
+    def billed(family):
+        # EXISTS, probed per household on the (family, day) index. `IN (bookings) OR IN (links)` was planned by
+        # PostgreSQL as a scan of the month's bookings for every household once they no longer fit in
+        # work_mem: hours for a commune of 20,000 households (bench/billing_run.py).
+        return (Exists(Booking.objects.filter(family_id=OuterRef(family), unit_id__in=unit_ids, day__range=span))
+                | Exists(ChildLink.objects.filter(family_id=OuterRef(family), child_id__in=unbooked_children)))
     sources = [
         ChildLink.objects.filter(child_id__in=unbooked_children).order_by("pk").values_list(
             "pk", "child_id", "family_id"),
@@ -102,9 +106,9 @@ def fingerprint(unit_ids, first_day, last_day):
         TariffBracket.objects.filter(tariff__unit_id__in=unit_ids).order_by("pk").values_list(
             "pk", "qf_max", "price", "label"),
         # The households with bookings there only: a household created elsewhere meanwhile changes nothing.
-        Quotient.objects.filter(billed, valid_from__lte=last_day).order_by("pk").values_list(
+        Quotient.objects.filter(billed("family_id"), valid_from__lte=last_day).order_by("pk").values_list(
             "pk", "value", "valid_from"),
-        Family.objects.filter(Q(pk__in=booking_families) | Q(pk__in=linked_families)).order_by("pk").values_list(
+        Family.objects.filter(billed("pk")).order_by("pk").values_list(
             "pk", "postal_code", "city"),
         Activity.objects.filter(units__in=unit_ids).distinct().order_by("pk").values_list(
             "pk", "cancellation_rule", "late_surcharge", "certificate_days", "waiting_days"),
@@ -365,18 +369,13 @@ def _enqueue_after_issue(run_id):
 
 
 def after_issue(run_id):
-    """What follows an issue, in its own task: the PDFs archived, earlier credits given to the new invoices, the
+    """What follows an issue, in its own task: earlier credits given to the new invoices, the PDFs archived, the
     households told."""
     from enfance.documents import invoice as invoice_pdf
 
     from . import notices, payments
 
     run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
-    try:  # each issued invoice's PDF/A, made once and stored, in batches; a failure is logged, the sweep retries
-        invoice_pdf.archive(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED, pdf="")
-                            .values_list("pk", flat=True))
-    except Exception:
-        logger.exception("Archiving the PDFs of run %s failed", run_id)
     for credit_note in Invoice.objects.filter(run=run, kind=Invoice.Kind.CREDIT_NOTE, state=Invoice.State.ISSUED):
         try:
             payments.release_overpaid(credit_note.corrects_id)
@@ -387,6 +386,12 @@ def after_issue(run_id):
             payments.allocate_credit(run.regie, family)
         except Exception:  # one household's failure stops no other's, nor the notices
             logger.exception("Allocating the credit of household %s failed", family.pk)
+    # The PDFs after the credits: an invoice's paper deducts the credit it took (ledger.credit_at_issue).
+    try:  # each issued invoice's PDF/A, made once and stored, in batches; a failure is logged, the sweep retries
+        invoice_pdf.archive(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED, pdf="")
+                            .values_list("pk", flat=True))
+    except Exception:
+        logger.exception("Archiving the PDFs of run %s failed", run_id)
     notices.tell_issued(run_id)
 
 

@@ -14,7 +14,7 @@ from enfance.core.templatetags.enfance import day_month
 
 def day_number(day):
     """"1er" for the first of a month, else the number: French writes the first day as an ordinal."""
-    return day_month(day).split(" ", 1)[0]
+    return _("1er") if day.day == 1 else str(day.day)
 
 
 def join(items):

@@ -9,15 +9,18 @@ The wording of the legal mentions (art. L1617-5 CGCT) is the portal invoice page
 (portal/templates/portal/billing/invoice.html): both say the same.
 """
 
+import functools
 import logging
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from enfance.billing import billing_identity
+from enfance.billing import billing_identity, ledger
 from enfance.billing.models import Invoice
 from enfance.billing.money import ZERO, euros
 from enfance.billing.portal_queries import days_text, period_text
@@ -51,11 +54,18 @@ def _lines(invoice):
 
 
 def _legal(invoice, regie):
-    de_commune = de_name(settings.COMMUNE_NAME)
+    return _legal_texts(get_language(), regie.name, invoice.is_credit_note, settings.COMMUNE_NAME,
+                        settings.COMMUNE_ADDRESS)
+
+
+@functools.lru_cache(maxsize=64)
+def _legal_texts(_language, regie_name, credit, commune_name, commune_address):
+    """The legal mentions, the same for every invoice of a régie: worded once, not at each of thousands."""
+    de_commune = de_name(commune_name)
     items = [
         {"label": _("Émetteur"),
          "text": [_("Mairie %(de_commune)s (la commune, représentée par son maire), régie de recettes « %(regie)s »")
-                  % {"de_commune": de_commune, "regie": regie.name}, settings.COMMUNE_ADDRESS]},
+                  % {"de_commune": de_commune, "regie": regie_name}, commune_address]},
         {"label": _("Fondement des sommes"),
          "text": [_("Les montants résultent des tarifs des services (restauration scolaire, accueil périscolaire, "
                     "accueil de loisirs) fixés par délibération du conseil municipal %(de_commune)s, appliqués "
@@ -71,7 +81,7 @@ def _legal(invoice, regie):
                     "dans les deux mois suivant sa notification, devant le juge de l'exécution."),
                   _("Avant tout recours, vous pouvez demander des explications à la régie ou à la mairie.")]},
     ]
-    if not invoice.is_credit_note:
+    if not credit:
         items.append({"label": _("À défaut de paiement"),
                       "text": [_("Une somme non payée à la date limite pourra faire l'objet d'un titre de recettes "
                                  "exécutoire, dont le recouvrement sera confié au comptable public (centre des "
@@ -79,8 +89,9 @@ def _legal(invoice, regie):
     return items
 
 
-def build(invoice):
-    """The template's data for an issued invoice or credit note (its regie, corrects and lines read)."""
+def build(invoice, credit_taken=None):
+    """The template's data for an issued invoice or credit note (its regie, corrects and lines read). `credit_taken`:
+    the account's credit it took at its issue (ledger.credit_at_issue), read here when not given."""
     regie, billed = invoice.regie, invoice.billed_to or {}
     credit = invoice.is_credit_note
     issued = renderer.long_date(timezone.localdate(invoice.issued_at)) if invoice.issued_at else ""
@@ -100,8 +111,12 @@ def build(invoice):
     else:
         header.append({"label": _("À payer avant le"),
                        "value": renderer.long_date(invoice.due_on) if invoice.due_on else "—"})
-    # A credit on the account before this invoice is deducted from what to pay (the portal shows the same).
-    to_pay = max(min(invoice.total, after), ZERO) if not credit and invoice.previous_balance < 0 else invoice.total
+    # The credit this invoice took at its issue is deducted from what to pay (the portal's "reste à payer" is the
+    # same): all of the account's credit, or what of it may pay this invoice (a CESU never pays a meal).
+    used = ZERO
+    if not credit and invoice.previous_balance < 0:
+        used = credit_taken if credit_taken is not None else ledger.credit_at_issue([invoice.pk])[invoice.pk]
+    to_pay = invoice.total - used
     totals = [
         {"label": _("Total de l'avoir, en votre faveur") if credit else (
             _("Montant de cette facture") if to_pay != invoice.total else _("Montant de cette facture, à payer")),
@@ -125,7 +140,12 @@ def build(invoice):
     else:
         due = invoice.due_on
         deducted = ([_("Le crédit de votre compte (%(credit)s) est déduit du montant de cette facture.")
-                     % {"credit": euros(-invoice.previous_balance)}] if to_pay != invoice.total else [])
+                     % {"credit": euros(used)}] if used else [])
+        kept = min(-invoice.previous_balance, invoice.total) - used if invoice.previous_balance < 0 else ZERO
+        if kept > 0 and ledger.free_cesu(regie, invoice.family_id):
+            deducted.append(_("Le reste du crédit de votre compte vient de CESU, qui ne paient que la garde des "
+                              "enfants, jamais les repas : il n'est pas déduit de cette facture et reste sur "
+                              "votre compte."))
         pay = {"title": _("Comment payer"),
                "text": deducted + [(_("Payez %(amount)s avant le %(date)s à la régie :") % {
                    "amount": euros(to_pay), "date": renderer.long_date(due)}) if due else
@@ -175,16 +195,33 @@ def render(invoice):
     return renderer.render(TEMPLATE, build(invoice), pdf_a=True)
 
 
-def _store(invoice, pdf):
-    """Store one invoice's PDF, unless another worker stored one meanwhile (then ours is dropped)."""
-    field = Invoice._meta.get_field("pdf")
-    name = field.storage.save(storage_name(invoice), ContentFile(pdf))
-    if Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=name):
-        invoice.pdf.name = name
-        return True
-    field.storage.delete(name)
-    invoice.refresh_from_db(fields=["pdf"])
-    return False
+def _store(saved):
+    """Record the PDFs saved in the storage, {invoice: its file name}, in one UPDATE; the number recorded.
+
+    An invoice another worker gave a PDF meanwhile keeps that one (the UPDATE sets only an empty `pdf`, and
+    PostgreSQL checks that again once the other's row lock is released): ours is deleted. So is every file of a
+    batch whose UPDATE failed."""
+    if not saved:
+        return 0
+    storage = Invoice._meta.get_field("pdf").storage
+    names = {invoice.pk: name for invoice, name in saved.items()}
+    try:
+        with transaction.atomic():
+            Invoice.objects.filter(pk__in=names, pdf="").update(
+                pdf=Case(*(When(pk=pk, then=Value(name)) for pk, name in names.items()), default=Value("")))
+            recorded = dict(Invoice.objects.filter(pk__in=names).values_list("pk", "pdf"))
+    except Exception:
+        for name in names.values():
+            storage.delete(name)
+        raise
+    stored = 0
+    for invoice, name in saved.items():
+        invoice.pdf.name = recorded.get(invoice.pk, "")
+        if invoice.pdf.name == name:
+            stored += 1
+        else:
+            storage.delete(name)
+    return stored
 
 
 def archive(invoice_ids, *, batch=BATCH):
@@ -197,22 +234,28 @@ def archive(invoice_ids, *, batch=BATCH):
     stored = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        invoices = (Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
-                    .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
+        invoices = list(Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
+                        .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
+        credits = ledger.credit_at_issue([i.pk for i in invoices if i.previous_balance < 0])
         jobs = []
         for invoice in invoices:
             try:
-                jobs.append((invoice, renderer.submit(TEMPLATE, renderer.sys_inputs(build(invoice)), pdf_a=True)))
+                data = build(invoice, credits.get(invoice.pk, ZERO))
+                jobs.append((invoice, renderer.submit(TEMPLATE, renderer.inputs(data), pdf_a=True)))
             except Exception:
                 logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
-        # One transaction per batch (a savepoint per invoice): not one commit, and its disk flush, per PDF.
-        with transaction.atomic():
-            for invoice, pdf in jobs:
-                try:
-                    with transaction.atomic():
-                        stored += _store(invoice, pdf.result())
-                except Exception:
-                    logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+        storage = Invoice._meta.get_field("pdf").storage
+        saved = {}
+        for invoice, pdf in jobs:
+            try:
+                saved[invoice] = storage.save(storage_name(invoice), ContentFile(pdf.result()))
+            except Exception:
+                logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+        # One UPDATE and one commit per batch, not a statement, a savepoint and a disk flush per PDF.
+        try:
+            stored += _store(saved)
+        except Exception:
+            logger.exception("Recording the PDFs of invoices %s failed", sorted(i.pk for i in saved))
     return stored
 
 

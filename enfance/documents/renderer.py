@@ -2,8 +2,13 @@
 
 One typst.Compiler is kept per template and thread and reused: a fresh compile finds the fonts and parses the
 templates again each time, a kept one reuses them and Typst's memoised layout (bench/documents.py measures
-both). User text only ever travels as data in `sys.inputs`, never as Typst source, so a child named `#panic()`
-prints as typed. No `@preview` package: they are downloaded at compile time.
+both). No `@preview` package: they are downloaded at compile time.
+
+The data is JSON in an in-memory file, `/data.json`, that the templates read with `json()`; it is never Typst
+source, so a child named `#panic()` prints as typed. It is not in `sys.inputs`: those are part of Typst's
+standard library, so inputs that change at every document throw away everything Typst memoised, the layout of
+what every invoice shares included (bench/invoice_pdf.py times both ways). Only what stays the same from one
+document to the next, or is rare, travels in `sys.inputs`: the commune's logo, a child's photo.
 """
 
 import datetime
@@ -33,9 +38,18 @@ _local = threading.local()  # {template: Compiler} per thread: a compile is not 
 _lock = threading.Lock()
 _fonts = None
 _logo = {}  # {(path, mtime): the image as sys.inputs carries it}
+_sources = {}  # {template: (mtime, its source as bytes)}: the main file goes in with the data at each compile
 _pool = None
 # Typst lays out with the GIL released: documents made in bulk (an issue's invoices) compile on every core.
 POOL_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a compile reads besides the templates: the data as JSON bytes, and images as sys.inputs strings."""
+
+    data: bytes
+    images: dict
 
 
 @dataclass(frozen=True)
@@ -138,21 +152,36 @@ def commune_data():
     }
 
 
-def sys_inputs(data, images=None):
-    """What a template reads: `data` (with the letterhead under "commune") and one entry per image."""
-    inputs = {"data": json.dumps({"commune": commune_data(), **data}, default=_json_default, ensure_ascii=False)}
+def inputs(data, images=None):
+    """What a template reads: `data` (with the letterhead under "commune") as /data.json, and one sys.inputs
+    entry per image, `image_<name>`."""
+    encoded = json.dumps({"commune": commune_data(), **data}, default=_json_default, ensure_ascii=False)
+    strings = {}
     logo = _logo_input()
     if logo is not None:
-        inputs["image_logo"] = logo
+        strings["image_logo"] = logo
     for name, content in (images or {}).items():
         if content:
-            inputs[f"image_{name}"] = image_input(content)
-    return inputs
+            strings[f"image_{name}"] = image_input(content)
+    return Inputs(encoded.encode(), strings)
 
 
-def _compile(template, inputs, pdf_a):
+def _source(template):
+    path = template_path(template)
+    mtime = path.stat().st_mtime
+    found = _sources.get(template)
+    if found is None or found[0] != mtime:
+        found = _sources[template] = (mtime, path.read_bytes())
+    return found[1]
+
+
+def _compile(template, given, pdf_a):
+    # The template is the main file and the data a file beside it, both in memory; `_commune.typ` and the other
+    # files the template imports are read from TEMPLATE_DIR, the root. Files given at one compile are gone at
+    # the next: a document never sees another's data.
     return compiler(template).compile(
-        sys_inputs=inputs,
+        input={"main.typ": _source(template), "data.json": given.data},
+        sys_inputs=given.images,
         pdf_standards=PDF_A if pdf_a else [],
         timestamp=int(time.time()),  # PDF/A wants a creation date; Typst takes whole seconds
     )
@@ -160,14 +189,14 @@ def _compile(template, inputs, pdf_a):
 
 def render(template, data, *, pdf_a=False, images=None):
     """The PDF of templates/<template>.typ fed with `data`; PDF/A-2b with pdf_a (documents kept for years)."""
-    return _compile(template, sys_inputs(data, images), pdf_a)
+    return _compile(template, inputs(data, images), pdf_a)
 
 
-def submit(template, inputs, *, pdf_a=False):
-    """A Future of the PDF of `template` fed with `inputs` (from sys_inputs(), made by the caller: the data is read
+def submit(template, given, *, pdf_a=False):
+    """A Future of the PDF of `template` fed with `given` (from inputs(), made by the caller: the data is read
     and translated in the caller's thread, the pool only compiles). The pool's threads keep their compilers."""
     global _pool
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="typst")
-    return _pool.submit(_compile, template, inputs, pdf_a)
+    return _pool.submit(_compile, template, given, pdf_a)

@@ -6,11 +6,14 @@ import html
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
+from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from enfance.billing import runs, tasks
-from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Quotient, Regie
+from enfance.billing import payments, runs, tasks
+from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Payment, Quotient, Regie
 from enfance.billing.money import euros
 from enfance.documents import invoice as invoice_pdf
 from enfance.documents import renderer
@@ -125,10 +128,10 @@ def test_one_failure_is_logged_and_skipped(alice, monkeypatch, caplog):
     second = make_invoice(alice, number="TEST2026000043")
     real = invoice_pdf.build
 
-    def failing(invoice):
+    def failing(invoice, *args):
         if invoice.pk == first.pk:
             raise RuntimeError("boom")
-        return real(invoice)
+        return real(invoice, *args)
 
     monkeypatch.setattr(invoice_pdf, "build", failing)
     assert invoice_pdf.archive([first.pk, second.pk], batch=1) == 1
@@ -144,7 +147,7 @@ def test_a_compile_failing_on_the_pool_is_logged_and_skipped(alice, monkeypatch,
     real = renderer._compile
 
     def failing(template, inputs, pdf_a):
-        if "TEST2026000042" in inputs["data"]:
+        if b"TEST2026000042" in inputs.data:
             raise RuntimeError("boom")
         return real(template, inputs, pdf_a)
 
@@ -232,7 +235,78 @@ def test_the_sweep_archives_what_after_issue_missed(issued_run, monkeypatch):
     assert tasks.resume_stalled(now=later) == 0
 
 
+def _paid_before(invoice, means, amount):
+    """A payment the household made before the invoice was issued, its surplus kept as a credit."""
+    payment = Payment.objects.create(regie=invoice.regie, family=invoice.family, means=means, amount=Decimal(amount),
+                                     received_on=datetime.date(2026, 11, 20), reference="1234567")
+    Payment.objects.filter(pk=payment.pk).update(recorded_at=invoice.issued_at - datetime.timedelta(days=10))
+    return payment
+
+
 def test_a_credit_on_the_account_is_deducted_from_what_the_pdf_asks_to_pay(alice):
     invoice = make_invoice(alice, total="15.30", previous="-4.15")
+    _paid_before(invoice, Payment.Means.CHEQUE, "4.15")
+    payments.allocate_credit(invoice.regie, invoice.family)  # after_issue, before the PDFs
     body = _folded(text(invoice_pdf.render(invoice)))
-    assert f"Payez {_e('11.15')}" in body and _e("4.15") in body
+    assert f"Payez {_e('11.15')}" in body and f"Le crédit de votre compte ({_e('4.15')}) est déduit" in body
+    assert "CESU, qui ne paient" not in body
+
+
+def test_a_cesu_credit_is_not_deducted_from_a_meals_invoice_and_the_pdf_says_why(alice):
+    invoice = make_invoice(alice, total="15.30", previous="-4.15")  # its one line is the canteen's
+    _paid_before(invoice, Payment.Means.CESU, "4.15")
+    payments.allocate_credit(invoice.regie, invoice.family)
+    assert not invoice.allocations.exists()
+    body = _folded(text(invoice_pdf.render(invoice)))
+    assert f"Payez {_e('15.30')}" in body and "Crédit de votre compte, déduit" not in body
+    assert "vient de CESU, qui ne paient que la garde" in " ".join(body.split())
+
+
+def test_the_archived_pdf_deducts_the_credit_after_issue_gave(issued_run):
+    run, families = issued_run
+    invoice = Invoice.objects.filter(run=run).order_by("pk").first()
+    Invoice.objects.filter(pk=invoice.pk).update(previous_balance=Decimal("-2.00"))
+    _paid_before(invoice, Payment.Means.CASH, "2.00")
+    runs.after_issue(run.pk)  # the credits first, then the PDFs
+    invoice.refresh_from_db()
+    body = _folded(text(invoice.pdf.open("rb").read()))
+    assert f"Reste à payer sur cette facture {_e(invoice.total - 2)}" in " ".join(body.split())
+
+
+def _files(year="2026"):
+    storage = Invoice._meta.get_field("pdf").storage
+    return sorted(storage.listdir(f"invoices/{year}")[1]) if storage.exists(f"invoices/{year}") else []
+
+
+def test_a_pdf_another_worker_recorded_meanwhile_is_kept_and_ours_deleted(alice, bob, monkeypatch):
+    mine, theirs = make_invoice(alice, number="TEST2026000001"), make_invoice(bob, number="TEST2026000002")
+    storage = Invoice._meta.get_field("pdf").storage
+    storage.exists("")  # a lazy storage: made now, its class patched below
+    real = type(storage._wrapped).save
+
+    def save_while_another_records(self, name, content, **kwargs):
+        if "TEST2026000002" in name and not Invoice.objects.get(pk=theirs.pk).pdf:
+            # The other worker, between our compile and our UPDATE: its file and its row first.
+            Invoice.objects.filter(pk=theirs.pk).update(pdf=real(self, name, ContentFile(b"%PDF-other")))
+        return real(self, name, content, **kwargs)
+
+    monkeypatch.setattr(type(storage._wrapped), "save", save_while_another_records)
+    assert invoice_pdf.archive([mine.pk, theirs.pk]) == 1
+    theirs.refresh_from_db()
+    assert theirs.pdf.open("rb").read() == b"%PDF-other"
+    assert _files() == ["TEST2026000001.pdf", "TEST2026000002.pdf"]  # our copy of theirs is gone
+
+
+def test_a_failed_update_leaves_no_file_behind(alice, bob, monkeypatch, caplog):
+    invoices = [make_invoice(alice, number="TEST2026000001"), make_invoice(bob, number="TEST2026000002")]
+
+    def failing(*args, **kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(QuerySet, "update", failing)
+    assert invoice_pdf.archive([invoice.pk for invoice in invoices]) == 0
+    assert "Recording the PDFs of invoices" in caplog.text
+    assert _files() == []
+    monkeypatch.undo()
+    assert invoice_pdf.archive([invoice.pk for invoice in invoices]) == 2  # the sweep's next try
+

@@ -1,6 +1,7 @@
 """The Typst renderer: the commune's letterhead, data never read as Typst source, the project's fonts only,
 PDF/A for archives, one Compiler per template reused."""
 
+import os
 import threading
 
 import pytest
@@ -113,3 +114,29 @@ def test_the_logo_from_the_settings_is_printed(settings, tmp_path):
 def test_file_names_are_plain_ascii():
     assert renderer.filename("fiche enfant", "Léa", "N'Diaye-Öztürk") == "fiche-enfant-lea-ndiaye-ozturk.pdf"
     assert renderer.filename("dossier", "", "F00012") == "dossier-f00012.pdf"
+
+
+def test_a_document_never_sees_the_data_or_images_of_the_one_before():
+    first = renderer.inputs(_sheet("Première", []), {"photo": png_bytes((90, 120))})
+    assert "Première".encode() in first.data and "data" not in first.images  # the data is a file, not an input
+    with_photo = renderer._compile("child_sheet", first, pdf_a=False)
+    without = renderer._compile("child_sheet", renderer.inputs(_sheet("Seconde", [])), pdf_a=False)
+
+    def images(pdf):
+        return sum(len(page.images) for page in reader(pdf).pages)
+
+    assert images(with_photo) == images(without) + 1
+    assert "Seconde" in text(without) and "Première" not in text(without)
+
+
+def test_a_template_edited_on_disk_is_read_again(tmp_path, monkeypatch):
+    for source in renderer.TEMPLATE_DIR.glob("*.typ"):
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(renderer, "TEMPLATE_DIR", tmp_path)
+    monkeypatch.setattr(renderer, "_sources", {})
+    monkeypatch.setattr(renderer._local, "compilers", {}, raising=False)
+    assert "Première" in text(renderer.render("child_sheet", _sheet("Première", [])))
+    sheet = tmp_path / "child_sheet.typ"
+    sheet.write_text(sheet.read_text() + "\nAjouté après coup\n")
+    os.utime(sheet, (sheet.stat().st_atime, sheet.stat().st_mtime + 5))
+    assert "Ajouté après coup" in text(renderer.render("child_sheet", _sheet("Première", [])))
