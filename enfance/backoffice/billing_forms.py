@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from enfance.activities.models import Activity
 from enfance.billing import admin_services
@@ -78,7 +80,7 @@ class RegieForm(forms.ModelForm):
 
     class Meta:
         model = Regie
-        fields = ["name", "code", "address", "hours", "payment_days"]
+        fields = ["name", "code", "address", "hours", "payment_days", "transfer_iban", "transfer_bic"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3}), "hours": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "code": _("De 1 à 8 lettres majuscules ou chiffres : il commence chaque numéro de facture "
@@ -86,6 +88,10 @@ class RegieForm(forms.ModelForm):
             "address": _("Imprimée sur les factures : où payer en espèces ou par chèque."),
             "hours": _("Imprimés sur les factures."),
             "payment_days": _("Les factures sont à payer dans ce délai après leur émission."),
+            "transfer_iban": _("Imprimé sur les factures, pour les familles qui paient par virement (le compte de "
+                               "dépôt de fonds au Trésor de la régie). Laissé vide, les factures ne proposent pas "
+                               "le virement."),
+            "transfer_bic": _("Trouvé à partir de l'IBAN quand il est laissé vide."),
         }
 
     def __init__(self, data=None, *, instance):
@@ -163,7 +169,7 @@ class RegieForm(forms.ModelForm):
         """The régie's own fields (the payment settings are shown apart, bank by bank)."""
         return [field for field in self.visible_fields() if not field.name.startswith("pay_")]
 
-    def clean(self):
+    def _clean_payment_settings(self):
         from enfance.payments import config
 
         cleaned = super().clean()
@@ -193,6 +199,34 @@ class RegieForm(forms.ModelForm):
             for field, messages in error.message_dict.items():
                 self.add_error({"provider": "pay_provider", "backend": "pay_provider", "numcli": "pay_numcli",
                                 "saisie": "pay_saisie", "options": "pay_options"}.get(field, None), messages)
+        return cleaned
+
+    def clean_transfer_iban(self):
+        raw = "".join((self.cleaned_data.get("transfer_iban") or "").split()).upper()
+        if not raw:
+            return ""
+        try:
+            return IBAN(raw).compact
+        except SchwiftyException:
+            raise ValidationError(_("Cet IBAN n'est pas valide : vérifiez les caractères saisis (clé de contrôle "
+                                    "incorrecte)."), code="iban") from None
+
+    def clean(self):
+        cleaned = self._clean_payment_settings()
+        iban = cleaned.get("transfer_iban")
+        bic = "".join((cleaned.get("transfer_bic") or "").split()).upper()
+        if bic:
+            try:
+                bic = str(BIC(bic))
+            except SchwiftyException:
+                self.add_error("transfer_bic", _("Ce BIC n'est pas valide : 8 ou 11 lettres et chiffres, par exemple "
+                                                 "TRPUFRP1."))
+        elif iban:
+            found = IBAN(iban).bic
+            bic = str(found) if found else ""
+        if bic and not iban and "transfer_iban" not in self.errors:
+            self.add_error("transfer_iban", _("Saisissez l'IBAN du compte de ce BIC, ou effacez le BIC."))
+        cleaned["transfer_bic"] = bic
         return cleaned
 
     def clean_name(self):

@@ -68,6 +68,7 @@ def _regie_shown(regie, activities):
     return {
         "name": regie.name, "code": regie.code, "address": regie.address, "hours": regie.hours,
         "payment_days": str(regie.payment_days),
+        "transfer_iban": regie.transfer_iban, "transfer_bic": regie.transfer_bic,
         "activities": ", ".join(sorted(a.name for a in activities)),
         # The PayFiP client number and mode, or the commune's payment page: who changed them, and when.
         "payment_settings": payment_config.shown(regie.payment_settings or {}),
@@ -78,6 +79,8 @@ REGIE_LABELS = {"name": Regie._meta.get_field("name").verbose_name, "code": Regi
                 "address": Regie._meta.get_field("address").verbose_name,
                 "hours": Regie._meta.get_field("hours").verbose_name,
                 "payment_days": Regie._meta.get_field("payment_days").verbose_name,
+                "transfer_iban": Regie._meta.get_field("transfer_iban").verbose_name,
+                "transfer_bic": Regie._meta.get_field("transfer_bic").verbose_name,
                 "activities": Regie._meta.get_field("activities").verbose_name,
                 "payment_settings": gettext_lazy("paiement en ligne")}
 

@@ -47,7 +47,9 @@ def populate(*, staff, today=None):
     regie = Regie.objects.create(
         name="Régie enfance de Tourrettes", code="TOUR", payment_days=21,
         address="Mairie de Tourrettes, place de la Mairie, 83440 Tourrettes",
-        hours="Lundi, mardi et jeudi de 8 h 30 à 12 h ; mercredi de 14 h à 17 h")
+        hours="Lundi, mardi et jeudi de 8 h 30 à 12 h ; mercredi de 14 h à 17 h",
+        # A Treasury account (bank code 10071), its check digits valid: the invoices offer the transfer.
+        transfer_iban="FR7610071830000000100000069", transfer_bic="TRPUFRP1XXX")
     school_year = datetime.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     for activity in Activity.objects.all():
         RegieActivity.objects.create(regie=regie, activity=activity)

@@ -27,6 +27,9 @@ class Regie(models.Model):
     address = models.CharField(_("adresse"), max_length=300, blank=True)
     hours = models.CharField(_("horaires d'ouverture"), max_length=300, blank=True)
     payment_days = models.PositiveSmallIntegerField(_("délai de paiement (jours)"), default=30)
+    # The régie's account at the Treasury, printed on its invoices for families who pay by bank transfer.
+    transfer_iban = models.CharField(_("IBAN du compte de la régie"), max_length=34, blank=True)
+    transfer_bic = models.CharField(_("BIC du compte de la régie"), max_length=11, blank=True)
     # The online-payment issue's settings (PayFiP client number...), kept apart from the code.
     payment_settings = models.JSONField(default=dict, blank=True)
     activities = models.ManyToManyField("activities.Activity", through="RegieActivity", related_name="regies",
@@ -38,6 +41,16 @@ class Regie(models.Model):
 
     def __str__(self):
         return self.name
+
+    def transfer_text(self, number):
+        """How to pay an invoice by bank transfer, as the invoice and its PDF say it; "" without an account."""
+        if not self.transfer_iban:
+            return ""
+        iban = " ".join(self.transfer_iban[i:i + 4] for i in range(0, len(self.transfer_iban), 4))
+        account = (_("IBAN %(iban)s, BIC %(bic)s") % {"iban": iban, "bic": self.transfer_bic} if self.transfer_bic
+                   else _("IBAN %(iban)s") % {"iban": iban})
+        return _("par virement au compte de la régie (%(account)s), en indiquant en référence le numéro de la "
+                 "facture (%(number)s) ;") % {"account": account, "number": number}
 
 
 class RegieActivity(models.Model):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Case, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -89,6 +90,16 @@ def _legal_texts(_language, regie_name, credit, commune_name, commune_address):
     return items
 
 
+def _online_text(regie):
+    """The card payment on the portal, when the régie takes one: said on the paper too, with where to go."""
+    from enfance.payments import config  # payments builds on billing and documents: imported when used
+
+    if not config.provider_name(regie):
+        return ""
+    return _("par carte bancaire, en ligne, sur le Portail Famille (%(url)s), rubrique « Mes factures » ;") % {
+        "url": settings.SITE_URL.rstrip("/") + reverse("portal:invoices")}
+
+
 def build(invoice, credit_taken=None):
     """The template's data for an issued invoice or credit note (its regie, corrects and lines read). `credit_taken`:
     the account's credit it took at its issue (ledger.credit_at_issue), read here when not given."""
@@ -146,6 +157,8 @@ def build(invoice, credit_taken=None):
             deducted.append(_("Le reste du crédit de votre compte vient de CESU, qui ne paient que la garde des "
                               "enfants, jamais les repas : il n'est pas déduit de cette facture et reste sur "
                               "votre compte."))
+        transfer = regie.transfer_text(invoice.number)
+        online = _online_text(regie)
         pay = {"title": _("Comment payer"),
                "text": deducted + [(_("Payez %(amount)s avant le %(date)s à la régie :") % {
                    "amount": euros(to_pay), "date": renderer.long_date(due)}) if due else
@@ -153,6 +166,8 @@ def build(invoice, credit_taken=None):
                "items": [_("par chèque, en écrivant au dos le numéro de la facture (%(number)s) ;")
                          % {"number": invoice.number},
                          _("en espèces, au guichet de la régie, qui vous remet un reçu ;"),
+                         *([online] if online else []),
+                         *([transfer] if transfer else []),
                          _("par CESU (chèques emploi service universel), pour la garde des enfants seulement "
                            "(accueil périscolaire, accueil de loisirs), jamais pour les repas de la cantine.")],
                "after": _("Rappelez toujours le numéro de la facture : %(number)s.") % {"number": invoice.number}}

@@ -17,3 +17,9 @@ def daysphrase(values):
 @register.simple_tag
 def period(first, last):
     return words.period_phrase(first, last)
+
+
+@register.filter
+def transfer_text(regie, number):
+    """{{ regie|transfer_text:invoice.number }}: how to pay it by bank transfer, or "" (Regie.transfer_text)."""
+    return regie.transfer_text(number) if regie is not None else ""
