@@ -35,3 +35,26 @@ def test_the_catalogue_gives_french_forms_for_each_of_its_plural_strings():
         for singular, plural in entries:
             assert ngettext(singular, plural, 0) == singular, singular
             assert ngettext(singular, plural, 2) == plural, plural
+
+
+def _code_plurals():
+    """(file, singular) of every ngettext() in the Python code whose strings are literals."""
+    import ast
+
+    root = PO.parents[3]
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            name = getattr(name, "id", None) or getattr(name, "attr", None)
+            if isinstance(node, ast.Call) and name in ("ngettext", "ngettext_lazy") and len(node.args) >= 2 \
+                    and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[:2]):
+                yield path.relative_to(root), node.args[0].value
+
+
+def test_every_plural_string_of_the_code_is_in_the_catalogue():
+    """Else "0 paiements": Django's default rule is English. Regenerate the catalogue (README) when this fails."""
+    known = {singular for singular, _plural in _plural_entries()}
+    missing = [f"{path}: {singular}" for path, singular in _code_plurals() if singular not in known]
+    assert not missing, missing
