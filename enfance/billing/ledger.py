@@ -1,6 +1,6 @@
 """A household's account with a régie: issued invoices add to its debt, credit notes and payments take away."""
 
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 
 from .models import Allocation, Invoice, Payment
 from .money import ZERO, money
@@ -36,25 +36,14 @@ def remaining(invoices):
     return {pk: max(money(value), ZERO) for pk, value in left.items()}
 
 
-def credit_at_issue(invoice_ids):
-    """{invoice id: the account's credit it took at its issue}: what payments recorded before it was issued paid
-    on it. Only payments.allocate_credit gives those (the invoice did not exist before), after an issue and
-    before its PDFs are made (runs.after_issue). Less than the credit the account held when part of it could
-    not pay this invoice: a CESU never pays a meal."""
-    used = dict.fromkeys(invoice_ids, ZERO)
-    for row in (Allocation.objects.filter(invoice_id__in=used, payment__recorded_at__lt=F("invoice__issued_at"))
-                .values("invoice_id").annotate(total=Sum("amount"))):
-        used[row["invoice_id"]] = money(row["total"])
-    return used
-
-
-def free_cesu(regie, family):
-    """What the household's CESU left unallocated with this régie: a credit only childcare can take."""
-    payments = Payment.objects.filter(regie=regie, family=family, means=Payment.Means.CESU, amount__gt=0,
-                                      reversal__isnull=True)
-    paid = payments.aggregate(total=Sum("amount"))["total"] or ZERO
-    allocated = (Allocation.objects.filter(payment__in=payments).aggregate(total=Sum("amount"))["total"] or ZERO)
-    return money(paid - allocated)
+def with_free_credit(regie, family_ids):
+    """The households among these whose payments to the régie still hold money no invoice took: a credit."""
+    payments = Payment.objects.filter(regie=regie, family_id__in=family_ids, amount__gt=0, reversal__isnull=True)
+    free = {row["family_id"]: row["paid"] for row in payments.values("family_id").annotate(paid=Sum("amount"))}
+    for row in (Allocation.objects.filter(payment__in=payments).values("payment__family_id")
+                .annotate(allocated=Sum("amount"))):
+        free[row["payment__family_id"]] -= row["allocated"]
+    return {family_id for family_id, amount in free.items() if amount > 0}
 
 
 # --- how a payment's money moved between invoices -------------------------------------------------------------

@@ -227,6 +227,10 @@ class Invoice(models.Model):
     total = models.DecimalField(_("montant"), max_digits=10, decimal_places=2, default=ZERO)
     # What the household owed the régie before this one, from the ledger at the issue: shown, never charged.
     previous_balance = models.DecimalField(_("solde antérieur"), max_digits=10, decimal_places=2, default=ZERO)
+    # The account's credit this invoice took at its issue, in the issue's transaction (runs._take_credit): what its
+    # PDF deducts from what to pay, whenever the PDF is made.
+    credit_applied = models.DecimalField(_("crédit déduit à l'émission"), max_digits=10, decimal_places=2,
+                                         default=ZERO)
     # The household as it was billed (name, address), so that a move or a new guardian changes no old invoice.
     billed_to = models.JSONField(default=dict, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,7 @@ import logging
 from itertools import groupby
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,17 @@ from enfance.activities.models import Absence, Activity, Attendance, Booking, Ca
 from enfance.families.models import Child, ChildLink, Family
 
 from . import billing_identity, ledger, pricing
-from .models import BilledDay, Invoice, InvoiceCounter, InvoiceLine, InvoiceRun, Quotient, Tariff, TariffBracket
+from .models import (
+    Allocation,
+    BilledDay,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    InvoiceRun,
+    Quotient,
+    Tariff,
+    TariffBracket,
+)
 from .money import ZERO, line_amount
 from .words import days_phrase
 
@@ -369,8 +379,8 @@ def _enqueue_after_issue(run_id):
 
 
 def after_issue(run_id):
-    """What follows an issue, in its own task: earlier credits given to the new invoices, the PDFs archived, the
-    households told."""
+    """What follows an issue, in its own task: credits freed since given to the invoices (the issue gave those
+    of the time, `_take_credit`), the PDFs archived, the households told."""
     from enfance.documents import invoice as invoice_pdf
 
     from . import notices, payments
@@ -386,7 +396,6 @@ def after_issue(run_id):
             payments.allocate_credit(run.regie, family)
         except Exception:  # one household's failure stops no other's, nor the notices
             logger.exception("Allocating the credit of household %s failed", family.pk)
-    # The PDFs after the credits: an invoice's paper deducts the credit it took (ledger.credit_at_issue).
     try:  # each issued invoice's PDF/A, made once and stored, in batches; a failure is logged, the sweep retries
         invoice_pdf.archive(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED, pdf="")
                             .values_list("pk", flat=True))
@@ -430,6 +439,36 @@ def _promote(run, drafts, now):
             BilledDay.objects.filter(line__invoice_id=line.corrects_id, child_id=line.child_id, unit_id=line.unit_id,
                                      kind=line.credits_kind, day__in=line.days,
                                      credited_by__isnull=True).update(credited_by=line)
+    _take_credit(regie, drafts)
+
+
+def _take_credit(regie, drafts):
+    """In the issue's transaction: what credit notes free on invoices already paid, then the credit the accounts
+    hold, given to the new invoices (payments.allocate_credit, which locks each household's row), and what each
+    invoice took written on it (`credit_applied`): its PDF, made later or on demand, deducts exactly that. Only
+    the households with a credit or a credit note: none in most runs."""
+    from . import payments
+
+    noted = {d.family_id for d in drafts if d.is_credit_note and d.corrects_id}
+    involved = noted | ledger.with_free_credit(regie, {d.family_id for d in drafts})
+    if not involved:
+        return
+    # Every household touched locked first, in one order: another régie's issue locking some of them cannot
+    # deadlock with this one (release_overpaid and allocate_credit lock them again, one at a time).
+    list(Family.objects.select_for_update(no_key=True).filter(pk__in=involved).order_by("pk").values_list("pk"))
+    for note in drafts:
+        if note.is_credit_note and note.corrects_id:
+            payments.release_overpaid(note.corrects_id)
+    families = ledger.with_free_credit(regie, involved)
+    for family in Family.objects.filter(pk__in=families).order_by("pk"):
+        payments.allocate_credit(regie, family)
+    invoices = [d for d in drafts if d.family_id in families and not d.is_credit_note]
+    taken = dict(Allocation.objects.filter(invoice__in=invoices).values("invoice_id")
+                 .annotate(total=Sum("amount")).values_list("invoice_id", "total"))
+    for invoice in invoices:
+        invoice.credit_applied = taken.get(invoice.pk, ZERO)
+        if invoice.credit_applied:
+            Invoice.objects.filter(pk=invoice.pk).update(credit_applied=invoice.credit_applied)
 
 
 def _mark_issued(drafts, now):

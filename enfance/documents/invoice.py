@@ -9,6 +9,7 @@ The wording of the legal mentions (art. L1617-5 CGCT) is the portal invoice page
 (portal/templates/portal/billing/invoice.html): both say the same.
 """
 
+import copy
 import functools
 import logging
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from enfance.billing import billing_identity, ledger
+from enfance.billing import billing_identity
 from enfance.billing.models import Invoice
 from enfance.billing.money import ZERO, euros
 from enfance.billing.portal_queries import days_text, period_text
@@ -55,8 +56,9 @@ def _lines(invoice):
 
 
 def _legal(invoice, regie):
-    return _legal_texts(get_language(), regie.name, invoice.is_credit_note, settings.COMMUNE_NAME,
-                        settings.COMMUNE_ADDRESS)
+    # A copy: the memo's own lists are shared by every invoice of the régie, whichever household's.
+    return copy.deepcopy(_legal_texts(get_language(), regie.name, invoice.is_credit_note, settings.COMMUNE_NAME,
+                        settings.COMMUNE_ADDRESS))
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,9 +102,8 @@ def _online_text(regie):
         "url": settings.SITE_URL.rstrip("/") + reverse("portal:invoices")}
 
 
-def build(invoice, credit_taken=None):
-    """The template's data for an issued invoice or credit note (its regie, corrects and lines read). `credit_taken`:
-    the account's credit it took at its issue (ledger.credit_at_issue), read here when not given."""
+def build(invoice):
+    """The template's data for an issued invoice or credit note (its regie, corrects and lines read)."""
     regie, billed = invoice.regie, invoice.billed_to or {}
     credit = invoice.is_credit_note
     issued = renderer.long_date(timezone.localdate(invoice.issued_at)) if invoice.issued_at else ""
@@ -124,9 +125,7 @@ def build(invoice, credit_taken=None):
                        "value": renderer.long_date(invoice.due_on) if invoice.due_on else "—"})
     # The credit this invoice took at its issue is deducted from what to pay (the portal's "reste à payer" is the
     # same): all of the account's credit, or what of it may pay this invoice (a CESU never pays a meal).
-    used = ZERO
-    if not credit and invoice.previous_balance < 0:
-        used = credit_taken if credit_taken is not None else ledger.credit_at_issue([invoice.pk])[invoice.pk]
+    used = ZERO if credit else invoice.credit_applied  # written at the issue: the same whenever the PDF is made
     to_pay = invoice.total - used
     totals = [
         {"label": _("Total de l'avoir, en votre faveur") if credit else (
@@ -153,10 +152,13 @@ def build(invoice, credit_taken=None):
         deducted = ([_("Le crédit de votre compte (%(credit)s) est déduit du montant de cette facture.")
                      % {"credit": euros(used)}] if used else [])
         kept = min(-invoice.previous_balance, invoice.total) - used if invoice.previous_balance < 0 else ZERO
-        if kept > 0 and ledger.free_cesu(regie, invoice.family_id):
+        if kept > 0:  # the issue gave this invoice all the credit it could: what it kept, a meal cannot take
             deducted.append(_("Le reste du crédit de votre compte vient de CESU, qui ne paient que la garde des "
-                              "enfants, jamais les repas : il n'est pas déduit de cette facture et reste sur "
-                              "votre compte."))
+                               "enfants, jamais les repas : il n'est pas déduit de cette facture et reste sur "
+                               "votre compte.") if used else
+                             _("Le crédit de votre compte vient de CESU, qui ne paient que la garde des enfants, "
+                               "jamais les repas : il n'est pas déduit de cette facture et reste sur votre "
+                               "compte."))
         transfer = regie.transfer_text(invoice.number)
         online = _online_text(regie)
         pay = {"title": _("Comment payer"),
@@ -226,7 +228,14 @@ def _store(saved):
                 pdf=Case(*(When(pk=pk, then=Value(name)) for pk, name in names.items()), default=Value("")))
             recorded = dict(Invoice.objects.filter(pk__in=names).values_list("pk", "pdf"))
     except Exception:
-        for name in names.values():
+        # The COMMIT itself may have failed after the database applied it (a lost answer): only the files no row
+        # names are deleted, read again; when that read fails too, every file is kept (an orphan, never a row
+        # naming a deleted file).
+        try:
+            named = set(Invoice.objects.filter(pk__in=names).values_list("pdf", flat=True))
+        except Exception:
+            named = set(names.values())
+        for name in set(names.values()) - named:
             storage.delete(name)
         raise
     stored = 0
@@ -251,11 +260,10 @@ def archive(invoice_ids, *, batch=BATCH):
         chunk = ids[start:start + batch]
         invoices = list(Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
                         .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
-        credits = ledger.credit_at_issue([i.pk for i in invoices if i.previous_balance < 0])
         jobs = []
         for invoice in invoices:
             try:
-                data = build(invoice, credits.get(invoice.pk, ZERO))
+                data = build(invoice)
                 jobs.append((invoice, renderer.submit(TEMPLATE, renderer.inputs(data), pdf_a=True)))
             except Exception:
                 logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)

@@ -83,3 +83,36 @@ def test_two_payments_at_once_never_allocate_one_euro_twice():
     assert not [r for r in results if isinstance(r, Exception)], results
     assert ledger.remaining([invoice])[invoice.pk] == Decimal("0.00")
     assert sorted(payments.unallocated(p) for p in results) == [Decimal("0.00"), Decimal("6.00")]
+
+
+def test_an_issue_taking_a_credit_races_a_desk_payment_of_the_household():
+    """The issue gives the account's credit to the new invoice (its own transaction) while the desk records a
+    payment for the same household: neither waits forever, no euro is allocated twice, the invoice says what it
+    took."""
+    from decimal import Decimal
+
+    from enfance.billing import ledger, payments
+    from enfance.billing.models import Allocation, Payment
+
+    whole, _half, _meal = centre(capacity=50)
+    regie = regie_for(whole.activity)
+    tariff(whole, [(None, "10.00")])
+    family, (child,) = household()
+    Payment.objects.create(regie=regie, family=family, means="cheque", amount=Decimal("4.00"),
+                           received_on=WEDNESDAYS[0], reference="1")
+    booked(family, child, whole, WEDNESDAYS[0])
+    run = _previewed(regie, whole, households=3)
+
+    def pay():
+        return payments.record(regie=regie, family=family, means="cash", amount=Decimal("8.00"),
+                               received_on=WEDNESDAYS[1])
+
+    results = run_together(lambda: runs.issue(run.pk, now=AFTER_DECEMBER, batch=2), pay)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    invoice = Invoice.objects.get(run=run, family=family)
+    allocated = sum(Allocation.objects.filter(invoice=invoice).values_list("amount", flat=True))
+    assert allocated <= invoice.total
+    assert ledger.balance(regie, family) == invoice.total - Decimal("12.00")
+    assert invoice.credit_applied in (Decimal("4.00"), Decimal("10.00"))  # its credit, or all the cash before it
+    payments.allocate_credit(regie, family)
+    assert ledger.remaining([invoice])[invoice.pk] == 0

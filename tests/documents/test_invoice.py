@@ -12,8 +12,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from enfance.billing import payments, runs, tasks
-from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Payment, Quotient, Regie
+from enfance.billing import runs, tasks
+from enfance.billing.models import Invoice, InvoiceLine, InvoiceRun, Quotient, Regie
 from enfance.billing.money import euros
 from enfance.documents import invoice as invoice_pdf
 from enfance.documents import renderer
@@ -235,42 +235,13 @@ def test_the_sweep_archives_what_after_issue_missed(issued_run, monkeypatch):
     assert tasks.resume_stalled(now=later) == 0
 
 
-def _paid_before(invoice, means, amount):
-    """A payment the household made before the invoice was issued, its surplus kept as a credit."""
-    payment = Payment.objects.create(regie=invoice.regie, family=invoice.family, means=means, amount=Decimal(amount),
-                                     received_on=datetime.date(2026, 11, 20), reference="1234567")
-    Payment.objects.filter(pk=payment.pk).update(recorded_at=invoice.issued_at - datetime.timedelta(days=10))
-    return payment
-
-
 def test_a_credit_on_the_account_is_deducted_from_what_the_pdf_asks_to_pay(alice):
     invoice = make_invoice(alice, total="15.30", previous="-4.15")
-    _paid_before(invoice, Payment.Means.CHEQUE, "4.15")
-    payments.allocate_credit(invoice.regie, invoice.family)  # after_issue, before the PDFs
+    Invoice.objects.filter(pk=invoice.pk).update(credit_applied=Decimal("4.15"))  # what the issue gave it
+    invoice.refresh_from_db()
     body = _folded(text(invoice_pdf.render(invoice)))
     assert f"Payez {_e('11.15')}" in body and f"Le crédit de votre compte ({_e('4.15')}) est déduit" in body
     assert "CESU, qui ne paient" not in body
-
-
-def test_a_cesu_credit_is_not_deducted_from_a_meals_invoice_and_the_pdf_says_why(alice):
-    invoice = make_invoice(alice, total="15.30", previous="-4.15")  # its one line is the canteen's
-    _paid_before(invoice, Payment.Means.CESU, "4.15")
-    payments.allocate_credit(invoice.regie, invoice.family)
-    assert not invoice.allocations.exists()
-    body = _folded(text(invoice_pdf.render(invoice)))
-    assert f"Payez {_e('15.30')}" in body and "Crédit de votre compte, déduit" not in body
-    assert "vient de CESU, qui ne paient que la garde" in " ".join(body.split())
-
-
-def test_the_archived_pdf_deducts_the_credit_after_issue_gave(issued_run):
-    run, families = issued_run
-    invoice = Invoice.objects.filter(run=run).order_by("pk").first()
-    Invoice.objects.filter(pk=invoice.pk).update(previous_balance=Decimal("-2.00"))
-    _paid_before(invoice, Payment.Means.CASH, "2.00")
-    runs.after_issue(run.pk)  # the credits first, then the PDFs
-    invoice.refresh_from_db()
-    body = _folded(text(invoice.pdf.open("rb").read()))
-    assert f"Reste à payer sur cette facture {_e(invoice.total - 2)}" in " ".join(body.split())
 
 
 def _files(year="2026"):
