@@ -248,32 +248,44 @@ def _store(saved):
     return stored
 
 
+def _submit(chunk):
+    """Read a batch of invoices and put their PDFs to compile on the renderer's pool: [(invoice, future)]."""
+    invoices = list(Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
+                    .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
+    jobs = []
+    for invoice in invoices:
+        try:
+            jobs.append((invoice, renderer.submit(TEMPLATE, renderer.inputs(build(invoice)), pdf_a=True)))
+        except Exception:
+            logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+    return jobs
+
+
+def _save(jobs):
+    """Each compiled PDF saved in the storage, {invoice: file name}; one that failed is logged and left out."""
+    storage = Invoice._meta.get_field("pdf").storage
+    saved = {}
+    for invoice, pdf in jobs:
+        try:
+            saved[invoice] = storage.save(storage_name(invoice), ContentFile(pdf.result()))
+        except Exception:
+            logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+    return saved
+
+
 def archive(invoice_ids, *, batch=BATCH):
     """Render and store, once, the PDF of each issued invoice or credit note named that has none: the number
     stored. One that fails is logged and skipped (the sweep re-runs after_issue, which tries it again).
 
-    A batch's data is read here and its PDFs compiled on the renderer's pool, on every core; each is stored
-    here as soon as it is ready, while the pool compiles the next ones."""
+    The PDFs compile on the renderer's pool, on every core. The next batch is read and put on the pool before
+    this one is saved and recorded, so that the pool never waits for the storage or the database."""
     ids = list(invoice_ids)
+    chunks = [ids[start:start + batch] for start in range(0, len(ids), batch)]
     stored = 0
-    for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        invoices = list(Invoice.objects.filter(pk__in=chunk, state=Invoice.State.ISSUED, pdf="")
-                        .select_related("regie", "corrects").prefetch_related("lines").order_by("pk"))
-        jobs = []
-        for invoice in invoices:
-            try:
-                data = build(invoice)
-                jobs.append((invoice, renderer.submit(TEMPLATE, renderer.inputs(data), pdf_a=True)))
-            except Exception:
-                logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
-        storage = Invoice._meta.get_field("pdf").storage
-        saved = {}
-        for invoice, pdf in jobs:
-            try:
-                saved[invoice] = storage.save(storage_name(invoice), ContentFile(pdf.result()))
-            except Exception:
-                logger.exception("Archiving the PDF of invoice %s failed", invoice.pk)
+    pending = _submit(chunks[0]) if chunks else []
+    for index in range(len(chunks)):
+        jobs, pending = pending, (_submit(chunks[index + 1]) if index + 1 < len(chunks) else [])
+        saved = _save(jobs)
         # One UPDATE and one commit per batch, not a statement, a savepoint and a disk flush per PDF.
         try:
             stored += _store(saved)
