@@ -379,23 +379,13 @@ def _enqueue_after_issue(run_id):
 
 
 def after_issue(run_id):
-    """What follows an issue, in its own task: credits freed since given to the invoices (the issue gave those
-    of the time, `_take_credit`), the PDFs archived, the households told."""
+    """What follows an issue, in its own task: the PDFs archived, the households told. (The credits were given
+    in the issue's own transaction: `_take_credit`.)"""
     from enfance.documents import invoice as invoice_pdf
 
-    from . import notices, payments
+    from . import notices
 
     run = InvoiceRun.objects.select_related("regie").get(pk=run_id)
-    for credit_note in Invoice.objects.filter(run=run, kind=Invoice.Kind.CREDIT_NOTE, state=Invoice.State.ISSUED):
-        try:
-            payments.release_overpaid(credit_note.corrects_id)
-        except Exception:
-            logger.exception("Releasing what credit note %s overpaid failed", credit_note.pk)
-    for family in Family.objects.filter(invoices__run=run, payments__regie=run.regie).distinct():
-        try:
-            payments.allocate_credit(run.regie, family)
-        except Exception:  # one household's failure stops no other's, nor the notices
-            logger.exception("Allocating the credit of household %s failed", family.pk)
     try:  # each issued invoice's PDF/A, made once and stored, in batches; a failure is logged, the sweep retries
         invoice_pdf.archive(Invoice.objects.filter(run=run, state=Invoice.State.ISSUED, pdf="")
                             .values_list("pk", flat=True))
